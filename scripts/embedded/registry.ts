@@ -1,0 +1,80 @@
+// The embedded schema registry: Apicurio Registry with kafkasql storage, so its
+// schemas live in the broker (as Confluent's `_schemas` topic does) and survive
+// a registry restart for as long as the broker's data does.
+import { ensureApicurio } from './artifacts.ts';
+import { embeddedBrokers, embeddedRegistryUrl, ports } from './layout.ts';
+import { logPath, requireFreePort, runningPid, startDetached, waitFor } from './processes.ts';
+import { connectAdmin } from '../../services/platform/kafka/admin.ts';
+import { createLogger } from '../../services/platform/logger.ts';
+import { applyTopology } from '../../services/platform/topology/apply.ts';
+import { readTopologyFile, resolveTopology } from '../../services/platform/topology/declaration.ts';
+
+export async function registryAnswers(url = embeddedRegistryUrl): Promise<boolean> {
+  try {
+    const res = await fetch(`${url}/subjects`, { signal: AbortSignal.timeout(2000) });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+// Apicurio's kafkasql storage answers reads while it is still replaying its
+// journal, so a restarted registry can briefly deny schemas it holds. A write
+// goes through the journal and completes only once the registry's own consumer
+// has applied it, i.e. after everything written before it: once a write
+// succeeds, the replay is over.
+async function registryReady(url = embeddedRegistryUrl): Promise<boolean> {
+  if (!(await registryAnswers(url))) return false;
+  try {
+    const res = await fetch(`${url}/config/_embedded-readiness`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+      body: JSON.stringify({ compatibility: 'BACKWARD_TRANSITIVE' }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+// Apicurio would create its journal with a 7-day retention; create it first,
+// with the retention the topology declares, and correct it if it already exists.
+async function ensureJournalTopics(): Promise<void> {
+  const admin = await connectAdmin({ brokers: [embeddedBrokers], clientId: 'embedded-registry-topics', logger: createLogger('topology', 'warn') });
+  try {
+    const declared = resolveTopology(readTopologyFile(), { profile: 'local', prefix: '', section: 'registry' });
+    const { plan } = await applyTopology(admin, declared);
+    if (plan.refusals.length > 0) throw new Error(plan.refusals.join('\n'));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function startRegistry(log: (line: string) => void): Promise<{ pid: number; started: boolean }> {
+  const existing = runningPid('registry');
+  if (existing !== undefined) {
+    await waitFor('registry', existing, 120_000, () => registryReady());
+    return { pid: existing, started: false };
+  }
+  await requireFreePort(ports.registry, 'schema registry');
+  await requireFreePort(ports.registryManagement, 'schema registry management');
+  const jar = ensureApicurio(log);
+  await ensureJournalTopics();
+  log(`starting Apicurio Registry on ${embeddedRegistryUrl} (log: ${logPath('registry')})`);
+  const pid = startDetached('registry', [
+    '-Xms128m', '-Xmx512m',
+    '-Dapicurio.storage.kind=kafkasql',
+    `-Dapicurio.kafkasql.bootstrap.servers=${embeddedBrokers}`,
+    '-Dquarkus.http.host=127.0.0.1',
+    `-Dquarkus.http.port=${ports.registry}`,
+    // 3.0.x serves health on the main port; 3.1+ moves it to a management
+    // interface whose default port (9000) is too commonly taken.
+    '-Dquarkus.management.host=127.0.0.1',
+    `-Dquarkus.management.port=${ports.registryManagement}`,
+    '-Dquarkus.log.console.color=false',
+    '-jar', jar,
+  ]);
+  await waitFor('registry', pid, 120_000, () => registryReady());
+  return { pid, started: true };
+}

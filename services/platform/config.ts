@@ -1,0 +1,128 @@
+// Configuration from the environment, validated once at start. Every problem is
+// reported at once, each naming its variable, what was given and what is wanted.
+import path from 'node:path';
+
+export type KafkaProfile = 'local' | 'msk';
+
+export interface KafkaSecurity {
+  ssl?: { caFile?: string; rejectUnauthorized: boolean };
+  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string };
+}
+
+export interface PlatformConfig {
+  kafka: {
+    brokers: string[];
+    /** True when KAFKA_BROKERS was unset and the embedded default is used. */
+    embedded: boolean;
+    profile: KafkaProfile;
+    security: KafkaSecurity;
+  };
+  schemaRegistryUrl: string;
+  topicPrefix: string;
+  dataDir: string;
+  ports: { product: number; inventory: number; order: number };
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export const DEFAULT_BROKERS = '127.0.0.1:9092';
+export const DEFAULT_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
+
+const HOST_PORT = /^[A-Za-z0-9._-]+:\d{1,5}$/;
+const TOPIC_PREFIX = /^[A-Za-z0-9._-]*$/;
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): PlatformConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const brokersRaw = text('KAFKA_BROKERS');
+  const brokers = (brokersRaw ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter(Boolean);
+  const badBrokers = brokers.filter((b) => !HOST_PORT.test(b) || Number(b.split(':')[1]) > 65535);
+  if (brokers.length === 0 || badBrokers.length > 0) {
+    problems.push(`KAFKA_BROKERS: '${brokersRaw}' is not a comma-separated list of host:port (e.g. 127.0.0.1:9092)`);
+  }
+
+  const registry = text('SCHEMA_REGISTRY_URL') ?? DEFAULT_REGISTRY_URL;
+  try {
+    const url = new URL(registry);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+  } catch {
+    problems.push(`SCHEMA_REGISTRY_URL: '${registry}' is not an http(s) URL (e.g. ${DEFAULT_REGISTRY_URL})`);
+  }
+
+  const topicPrefix = env.TOPIC_PREFIX ?? '';
+  if (!TOPIC_PREFIX.test(topicPrefix) || topicPrefix.length > 100) {
+    problems.push(`TOPIC_PREFIX: '${topicPrefix}' may only hold letters, digits, '.', '_' and '-' (at most 100)`);
+  }
+
+  const profile = (text('KAFKA_PROFILE') ?? 'local') as KafkaProfile;
+  if (profile !== 'local' && profile !== 'msk') {
+    problems.push(`KAFKA_PROFILE: '${profile}' is neither 'local' nor 'msk'`);
+  }
+
+  const port = (name: string, fallback: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) {
+      problems.push(`${name}: '${raw}' is not a port number (1-65535)`);
+      return fallback;
+    }
+    return n;
+  };
+  const ports = {
+    product: port('PRODUCT_PORT', 3001),
+    inventory: port('INVENTORY_PORT', 3002),
+    order: port('ORDER_PORT', 3003),
+  };
+
+  const logLevel = text('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
+
+  const security = kafkaSecurity(text, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    kafka: { brokers, embedded: brokersRaw === undefined, profile, security },
+    schemaRegistryUrl: registry.replace(/\/+$/, ''),
+    topicPrefix,
+    dataDir: path.resolve(text('DATA_DIR') ?? path.join('.local', 'data')),
+    ports,
+    logLevel,
+  };
+}
+
+function kafkaSecurity(text: (name: string) => string | undefined, problems: string[]): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  const sslOn = text('KAFKA_SSL');
+  if (sslOn !== undefined && !['true', 'false'].includes(sslOn)) problems.push(`KAFKA_SSL: '${sslOn}' is neither 'true' nor 'false'`);
+  if (sslOn === 'true' || text('KAFKA_SSL_CA_FILE')) {
+    security.ssl = {
+      ...(text('KAFKA_SSL_CA_FILE') ? { caFile: text('KAFKA_SSL_CA_FILE') } : {}),
+      rejectUnauthorized: text('KAFKA_SSL_REJECT_UNAUTHORIZED') !== 'false',
+    };
+  }
+  const mechanism = text('KAFKA_SASL_MECHANISM');
+  if (mechanism !== undefined) {
+    const allowed = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
+    const m = mechanism.toLowerCase() as (typeof allowed)[number];
+    const username = text('KAFKA_SASL_USERNAME');
+    const password = text('KAFKA_SASL_PASSWORD');
+    if (!allowed.includes(m)) problems.push(`KAFKA_SASL_MECHANISM: '${mechanism}' is not one of ${allowed.join(', ')}`);
+    if (!username) problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set');
+    if (!password) problems.push('KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set');
+    if (allowed.includes(m) && username && password) security.sasl = { mechanism: m, username, password };
+  }
+  return security;
+}

@@ -1,0 +1,62 @@
+// One place that turns configuration into kafkajs clients, so TLS, SASL,
+// timeouts and logging are the same for every producer, consumer and admin.
+import fs from 'node:fs';
+import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import type { KafkaSecurity } from '../config.ts';
+import { createLogger, type Logger } from '../logger.ts';
+
+export interface KafkaClientOptions {
+  brokers: string[];
+  clientId: string;
+  security?: KafkaSecurity;
+  connectionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [KafkaLogLevel.ERROR]: 'error',
+  [KafkaLogLevel.WARN]: 'warn',
+  [KafkaLogLevel.INFO]: 'info',
+  [KafkaLogLevel.DEBUG]: 'debug',
+};
+
+function pinoLogCreator(base: Logger): logCreator {
+  return () => ({ namespace, level, log }) => {
+    const { message, ...extra } = log;
+    base[LEVELS[level] ?? 'info']({ kafkajs: namespace, ...extra }, message);
+  };
+}
+
+function kafkaLogLevel(): KafkaLogLevel {
+  switch ((process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toLowerCase()) {
+    case 'debug': return KafkaLogLevel.DEBUG;
+    case 'info': return KafkaLogLevel.INFO;
+    case 'error': return KafkaLogLevel.ERROR;
+    case 'nothing': return KafkaLogLevel.NOTHING;
+    default: return KafkaLogLevel.WARN;
+  }
+}
+
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const { security = {} } = options;
+  const config: KafkaConfig = {
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 3000,
+    requestTimeout: 30_000,
+    logLevel: kafkaLogLevel(),
+    logCreator: pinoLogCreator(options.logger ?? createLogger('kafkajs')),
+    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10_000 },
+  };
+  if (security.ssl) {
+    config.ssl = {
+      rejectUnauthorized: security.ssl.rejectUnauthorized,
+      ...(security.ssl.caFile ? { ca: [fs.readFileSync(security.ssl.caFile, 'utf8')] } : {}),
+    };
+  }
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    config.sasl = { mechanism, username, password } as KafkaConfig['sasl'];
+  }
+  return new Kafka(config);
+}

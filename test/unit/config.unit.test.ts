@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { ConfigError, DEFAULT_REGISTRY_URL, loadConfig } from '../../services/platform/config.ts';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration from the environment', () => {
+  it('defaults to the embedded broker and registry', () => {
+    const config = loadConfig({});
+    expect(config.kafka.brokers).to.deep.equal(['127.0.0.1:9092']);
+    expect(config.kafka.embedded).to.equal(true);
+    expect(config.schemaRegistryUrl).to.equal(DEFAULT_REGISTRY_URL);
+    expect(config.ports).to.deep.equal({ product: 3001, inventory: 3002, order: 3003 });
+    expect(config.topicPrefix).to.equal('');
+  });
+
+  it('reads brokers, prefix and ports', () => {
+    const config = loadConfig({ KAFKA_BROKERS: 'a:1, b:2', TOPIC_PREFIX: 'x.', PRODUCT_PORT: '4001', SCHEMA_REGISTRY_URL: 'http://r:1/' });
+    expect(config.kafka.brokers).to.deep.equal(['a:1', 'b:2']);
+    expect(config.kafka.embedded).to.equal(false);
+    expect(config.topicPrefix).to.equal('x.');
+    expect(config.ports.product).to.equal(4001);
+    expect(config.schemaRegistryUrl).to.equal('http://r:1');
+  });
+
+  it('names every bad variable, what was given and what is wanted, all at once', () => {
+    const problems = problemsOf({
+      KAFKA_BROKERS: 'localhost',
+      SCHEMA_REGISTRY_URL: 'registry',
+      TOPIC_PREFIX: 'bad prefix!',
+      ORDER_PORT: '70000',
+      KAFKA_PROFILE: 'cloud',
+    });
+    expect(problems).to.have.length(5);
+    expect(problems[0]).to.equal("KAFKA_BROKERS: 'localhost' is not a comma-separated list of host:port (e.g. 127.0.0.1:9092)");
+    expect(problems.join('\n')).to.contain("SCHEMA_REGISTRY_URL: 'registry' is not an http(s) URL");
+    expect(problems.join('\n')).to.contain("TOPIC_PREFIX: 'bad prefix!' may only hold");
+    expect(problems.join('\n')).to.contain("ORDER_PORT: '70000' is not a port number (1-65535)");
+    expect(problems.join('\n')).to.contain("KAFKA_PROFILE: 'cloud' is neither 'local' nor 'msk'");
+  });
+
+  it('requires credentials with a SASL mechanism', () => {
+    const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'scram-sha-512' });
+    expect(problems).to.deep.equal([
+      'KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set',
+      'KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set',
+    ]);
+  });
+
+  it('the error message lists the problems one per line', () => {
+    expect(() => loadConfig({ PRODUCT_PORT: 'abc' })).to.throw("invalid configuration:\n  - PRODUCT_PORT: 'abc' is not a port number (1-65535)");
+  });
+});
