@@ -13,22 +13,25 @@ addFormats(ajv);
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
-export function describeError(error: ErrorObject): string {
-  const where = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : '';
+/** One problem as a sentence naming the field, e.g. "body.variants.0.sku is required". */
+export function describeError(error: ErrorObject, root: string): string {
+  const where = [root, ...error.instancePath.split('/').filter(Boolean)].filter(Boolean).join('.');
+  const at = (name: unknown) => [where, String(name)].filter(Boolean).join('.');
   switch (error.keyword) {
     case 'required':
-      return `${where ? `${where}.` : ''}${String(error.params.missingProperty)} is required`;
+      return `${at(error.params.missingProperty)} is required`;
     case 'additionalProperties':
-      return `${where ? `${where}.` : ''}${String(error.params.additionalProperty)} is not allowed`;
+      return `${at(error.params.additionalProperty)} is not allowed`;
     default:
-      return `${where || 'body'} ${error.message ?? 'is invalid'}`;
+      return `${where || 'value'} ${error.message ?? 'is invalid'}`;
   }
 }
 
-export function compileValidator<S extends TSchema>(schema: S): (value: unknown) => Validation<Static<S>> {
+/** A validator for a schema; `root` names the value in messages (body, query, path). */
+export function compileValidator<S extends TSchema>(schema: S, root = ''): (value: unknown) => Validation<Static<S>> {
   const validate = ajv.compile(schema);
   return (value) => {
     if (validate(value)) return { ok: true, value: value as Static<S> };
-    return { ok: false, errors: (validate.errors ?? []).map(describeError) };
+    return { ok: false, errors: (validate.errors ?? []).map((e) => describeError(e, root)) };
   };
 }

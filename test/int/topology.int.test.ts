@@ -4,6 +4,7 @@ import type { Admin } from 'kafkajs';
 import { describeExisting, applyTopology } from '../../services/platform/topology/apply.ts';
 import { readTopologyFile, resolveTopology } from '../../services/platform/topology/declaration.ts';
 import { adminFor, configFor, uniquePrefix } from '../support/environment.ts';
+import { eventually } from '../support/eventually.ts';
 
 function runTopologyCli(prefix: string, ...args: string[]) {
   return spawnSync(process.execPath, ['--import', 'tsx', 'scripts/topology.ts', ...args], {
@@ -83,7 +84,10 @@ describe('npm run topology (real broker)', function () {
     const allowed = runTopologyCli(other, '--allow-repartition');
     expect(allowed.status, allowed.stderr).to.equal(0);
     expect(allowed.stdout).to.contain(`grow ${other}inventory.events: 3 -> 6 partitions`);
-    const existing = await describeExisting(admin, [`${other}inventory.commands`, `${other}inventory.events`]);
-    expect([...existing.values()].map((t) => t.partitions)).to.deep.equal([6, 6]);
+    // Partition growth reaches the metadata a moment after the request returns.
+    await eventually(async () => {
+      const existing = await describeExisting(admin, [`${other}inventory.commands`, `${other}inventory.events`]);
+      expect([...existing.values()].map((t) => t.partitions)).to.deep.equal([6, 6]);
+    });
   });
 });

@@ -32,13 +32,19 @@ export async function readTopic(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${messages.length} messages from ${topic} within ${timeoutMs}ms without meeting the expectation`)), timeoutMs);
+      const timer = setTimeout(() => {
+        clearInterval(poll);
+        reject(new Error(`read ${messages.length} messages from ${topic} within ${timeoutMs}ms without meeting the expectation`));
+      }, timeoutMs);
       const check = () => {
         if (done(messages)) {
           clearTimeout(timer);
+          clearInterval(poll);
           resolve();
         }
       };
+      // Also re-check on a clock: a condition may hinge on work finished after the last message.
+      const poll = setInterval(check, 50);
       check();
       consumer
         .run({

@@ -169,7 +169,9 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
       const { reader, resolver } = await writerEntry(topic, schemaId);
       let data: unknown;
       try {
-        data = reader.type.fromBuffer(value.subarray(5), resolver);
+        // avsc builds records as instances of generated classes; consumers get a
+        // plain object (SQLite bindings, for one, accept nothing else).
+        data = { ...(reader.type.fromBuffer(value.subarray(5), resolver) as object) };
       } catch (error) {
         throw new DecodeError(`Avro payload for ${reader.fullName} (schema id ${schemaId}) cannot be decoded: ${(error as Error).message}`, true);
       }

@@ -30,6 +30,18 @@ export async function describeExisting(admin: Admin, names: string[]): Promise<M
   return existing;
 }
 
+// New partitions reach the metadata a moment after CreatePartitions returns;
+// wait, so that whoever reads the topology next sees what was applied.
+async function waitForPartitions(admin: Admin, topics: TopicDeclaration[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { topics: metadata } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+    if (topics.every((t) => metadata.find((m) => m.name === t.name)?.partitions.length === t.partitions)) return;
+    if (Date.now() > deadline) throw new Error(`partitions of ${topics.map((t) => t.name).join(', ')} did not appear within ${timeoutMs / 1000}s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 export interface ApplyResult {
   plan: TopologyPlan;
   applied: boolean;
@@ -60,6 +72,7 @@ export async function applyTopology(
   const grows = plan.actions.flatMap((a) => (a.kind === 'add-partitions' ? [a.topic] : []));
   if (grows.length > 0) {
     await admin.createPartitions({ topicPartitions: grows.map((t) => ({ topic: t.name, count: t.partitions })) });
+    await waitForPartitions(admin, grows);
   }
   const alters = plan.actions.flatMap((a) => (a.kind === 'alter-configs' ? [a.topic] : []));
   if (alters.length > 0) {

@@ -47,7 +47,7 @@ export class TopologyError extends Error {}
 
 export const DEFAULT_TOPOLOGY_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../topology/topics.yaml');
 
-const validateFile = compileValidator(TopologyFile);
+const validateFile = compileValidator(TopologyFile, 'topology');
 
 export function readTopologyFile(file = DEFAULT_TOPOLOGY_FILE): TopologyFile {
   const raw: unknown = parse(fs.readFileSync(file, 'utf8'));

@@ -1,0 +1,236 @@
+// Inventory's HTTP API (CONTRACT.md). Writes append a command keyed by variant
+// and answer from its outcome; reads come from the read models.
+import { Type } from '@sinclair/typebox';
+import type { InventoryEvents } from '../../../schemas/generated/inventory.events.ts';
+import type { CommandRequests, CommandOutcome } from '../../platform/http/command-request.ts';
+import { conflict, HttpError, notFound } from '../../platform/http/errors.ts';
+import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
+import type { ProjectedEvent } from '../../platform/projections/projection.ts';
+import type { ProjectionRunner } from '../../platform/projections/runner.ts';
+import type { Topics } from '../../platform/topics.ts';
+import { ALLOCATIONS } from '../projections/allocations.ts';
+import { MOVEMENTS } from '../projections/movements.ts';
+import { STOCK } from '../projections/stock.ts';
+import { VALUATION } from '../projections/valuation.ts';
+import { inventoryValue, movementQueries, reservationQueries, reservationView, stockQueries, stockView } from './queries.ts';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'identifier (letters, digits, . _ : -)' });
+const VariantPath = Type.Object({ variantId: Id });
+const CHANGE_TYPES = ['RESTOCK', 'SALE', 'RETURN', 'ADJUSTMENT', 'DAMAGE'] as const;
+
+const ReserveBody = Type.Object(
+  {
+    quantity: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    orderId: Type.Optional(Id),
+    reservationId: Type.Optional(Id),
+    ttlSeconds: Type.Optional(Type.Integer({ minimum: 1, maximum: 7 * 24 * 3600 })),
+  },
+  { additionalProperties: false },
+);
+const ReleaseBody = Type.Object({ reservationId: Id, reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false });
+const AdjustBody = Type.Object(
+  {
+    productVariantId: Id,
+    changeType: Type.Union(CHANGE_TYPES.map((c) => Type.Literal(c))),
+    quantity: Type.Integer({ minimum: -1_000_000, maximum: 1_000_000 }),
+    orderId: Type.Optional(Id),
+    reservationId: Type.Optional(Id),
+    reason: Type.Optional(Type.String({ maxLength: 500 })),
+  },
+  { additionalProperties: false },
+);
+
+export interface InventoryRouteDeps {
+  topics: Topics;
+  read: ProjectionRunner;
+  commands: CommandRequests;
+}
+
+type Event<K extends keyof InventoryEvents> = ProjectedEvent & { data: InventoryEvents[K] };
+const find = <K extends keyof InventoryEvents>(events: ProjectedEvent[], type: K) => events.find((e) => e.type === type) as Event<K> | undefined;
+
+const REJECTION_STATUS: Record<string, number> = {
+  UNKNOWN_VARIANT: 404,
+  UNKNOWN_RESERVATION: 404,
+  INVALID_QUANTITY: 400,
+  INSUFFICIENT_STOCK: 409,
+  NOT_RESERVED: 409,
+  RESERVATION_CLOSED: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  RETIRED: 409,
+};
+
+function rejected(rejection: { code: string; message: string }): never {
+  throw new HttpError(REJECTION_STATUS[rejection.code] ?? 409, rejection.code, rejection.message);
+}
+
+function pending(outcome: CommandOutcome, location: string, body: Record<string, unknown>): RouteResponse {
+  return { status: 202, headers: { location }, body: { ...body, status: 'PENDING', commandId: outcome.commandId, poll: location } };
+}
+
+export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps): Route[] {
+  const stock = () => read.db(STOCK);
+  const allocations = () => read.db(ALLOCATIONS);
+  const requireVariant = (variantId: string) => {
+    const row = stockQueries.one(stock(), variantId);
+    if (!row) throw notFound(`variant ${variantId}`);
+    return row;
+  };
+
+  /** A reservation's first outcome, as the reserve endpoint answers it. */
+  const reservationAnswer = (variantId: string, reservationId: string): RouteResponse | undefined => {
+    const row = reservationQueries.one(allocations(), variantId, reservationId);
+    if (!row) return undefined;
+    if (row.status === 'REJECTED') {
+      const code = row.rejection_reason === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : `VARIANT_${row.rejection_reason}`;
+      throw conflict(code, `reservation ${reservationId} was rejected: ${row.rejection_reason}`, { reservationId, availableQuantity: row.available_at_decision });
+    }
+    const current = stockQueries.one(stock(), variantId);
+    return { status: 200, body: { ...reservationView(row), status: 'RESERVED', currentStatus: row.status, availableQuantity: current?.available ?? null } };
+  };
+
+  return [
+    route({
+      method: 'get', path: '/api/v1/inventory/:variantId', summary: 'Stock of one variant', tags: ['stock'], params: VariantPath,
+      responses: { 200: 'the stock view', 404: 'unknown variant' },
+      handle: ({ params }) => ({ status: 200, body: stockView(requireVariant(params.variantId)) }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/inventory', summary: 'Stock of several variants', tags: ['stock'],
+      query: Type.Object({ productVariantIds: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}(,[A-Za-z0-9._:-]{1,128}){0,99}$', description: 'comma-separated, at most 100' }) }),
+      responses: { 200: 'the stock views found, in the order asked', 400: 'bad list' },
+      handle: ({ query }) => {
+        const ids = query.productVariantIds.split(',');
+        const rows = new Map(stockQueries.many(stock(), ids).map((r) => [r.variant_id, r]));
+        return { status: 200, body: ids.flatMap((id) => (rows.has(id) ? [stockView(rows.get(id)!)] : [])) };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/v1/inventory/:variantId/reserve', summary: 'Reserve units of a variant', tags: ['reservations'],
+      params: VariantPath, body: ReserveBody,
+      responses: { 200: 'reserved (or the first outcome of this reservationId)', 202: 'accepted, outcome pending: poll the Location', 400: 'invalid request', 404: 'unknown variant', 409: 'insufficient stock, or the variant no longer sells' },
+      handle: async ({ params, body, correlationId }) => {
+        requireVariant(params.variantId);
+        const reservationId = body.reservationId ?? crypto.randomUUID();
+        const known = reservationAnswer(params.variantId, reservationId);
+        if (known) return known;
+        const outcome = await commands.send(topics.inventoryCommands, {
+          type: 'ReserveStock',
+          data: { productVariantId: params.variantId, reservationId, orderId: body.orderId ?? null, quantity: body.quantity, ttlSeconds: body.ttlSeconds ?? null },
+        }, correlationId);
+        const location = `/api/v1/inventory/${params.variantId}/reservations/${reservationId}`;
+        if (!outcome.done) return pending(outcome, location, { reservationId });
+        if (outcome.rejection) {
+          if (outcome.rejection.code === 'ALREADY_APPLIED') return reservationAnswer(params.variantId, reservationId) ?? pending(outcome, location, { reservationId });
+          rejected(outcome.rejection);
+        }
+        const reserved = find(outcome.events, 'StockReserved');
+        if (reserved) {
+          const d = reserved.data;
+          return { status: 200, body: { reservationId, status: 'RESERVED', quantity: d.reservedUnits, availableQuantity: d.availableQuantity, expiresAt: new Date(d.expiresAt).toISOString() } };
+        }
+        const refused = find(outcome.events, 'ReservationRejected')!;
+        const code = refused.data.reason === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : `VARIANT_${refused.data.reason}`;
+        throw conflict(code, `cannot reserve ${body.quantity} of variant ${params.variantId}: ${refused.data.reason === 'INSUFFICIENT_STOCK' ? `only ${refused.data.availableQuantity} available` : refused.data.reason.toLowerCase()}`, {
+          reservationId, availableQuantity: refused.data.availableQuantity,
+        });
+      },
+    }),
+    route({
+      method: 'get', path: '/api/v1/inventory/:variantId/reservations/:reservationId', summary: 'One reservation (where a pending reserve can be polled)', tags: ['reservations'],
+      params: Type.Object({ variantId: Id, reservationId: Id }),
+      responses: { 200: 'the reservation', 404: 'not (yet) known' },
+      handle: ({ params }) => {
+        const row = reservationQueries.one(allocations(), params.variantId, params.reservationId);
+        if (!row) throw notFound(`reservation ${params.reservationId} of variant ${params.variantId}`);
+        return { status: 200, body: reservationView(row) };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/v1/inventory/:variantId/release', summary: 'Release a reservation', tags: ['reservations'],
+      params: VariantPath, body: ReleaseBody,
+      responses: { 200: 'released (or already closed)', 202: 'accepted, outcome pending', 400: 'invalid request', 404: 'unknown variant or reservation', 409: 'the reservation was rejected, so nothing is held' },
+      handle: async ({ params, body, correlationId }) => {
+        requireVariant(params.variantId);
+        const outcome = await commands.send(topics.inventoryCommands, {
+          type: 'ReleaseReservation', data: { productVariantId: params.variantId, reservationId: body.reservationId, reason: body.reason ?? null },
+        }, correlationId);
+        const location = `/api/v1/inventory/${params.variantId}/reservations/${body.reservationId}`;
+        if (!outcome.done) return pending(outcome, location, { reservationId: body.reservationId });
+        if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') rejected(outcome.rejection);
+        const row = reservationQueries.one(allocations(), params.variantId, body.reservationId);
+        const current = stockQueries.one(stock(), params.variantId);
+        return { status: 200, body: { reservationId: body.reservationId, status: row?.status ?? 'RELEASED', availableQuantity: current?.available ?? null } };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/v1/inventory/adjust-stock', summary: 'Change units on hand: restock, sale, return, adjustment, damage', tags: ['stock'],
+      body: AdjustBody,
+      responses: { 200: 'the stock view after the change', 202: 'accepted, outcome pending', 400: 'invalid request', 404: 'unknown variant or reservation', 409: 'the change would oversell or the reservation is closed' },
+      handle: async ({ body, correlationId }) => {
+        requireVariant(body.productVariantId);
+        const outcome = await commands.send(topics.inventoryCommands, {
+          type: 'AdjustStock',
+          data: { productVariantId: body.productVariantId, changeType: body.changeType, quantity: body.quantity, orderId: body.orderId ?? null, reservationId: body.reservationId ?? null, reason: body.reason ?? null },
+        }, correlationId);
+        const location = `/api/v1/inventory/${body.productVariantId}`;
+        if (!outcome.done) return pending(outcome, location, { productVariantId: body.productVariantId });
+        if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') rejected(outcome.rejection);
+        return { status: 200, body: stockView(requireVariant(body.productVariantId)) };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/v1/allocations/by-order/:orderId', summary: 'Reservations held for an order', tags: ['reservations'],
+      params: Type.Object({ orderId: Id }),
+      responses: { 200: 'the order\'s reservations (possibly none)' },
+      handle: ({ params }) => ({ status: 200, body: { orderId: params.orderId, reservations: reservationQueries.byOrder(allocations(), params.orderId).map(reservationView) } }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/reports/low-stock', summary: 'Variants at or under their low-stock threshold', tags: ['reports'],
+      query: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
+      responses: { 200: 'low and out-of-stock variants, least available first' },
+      handle: ({ query }) => ({ status: 200, body: stockQueries.low(stock(), Math.min(Number(query.limit ?? 100), 1000)).map(stockView) }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/reports/stock-movements', summary: 'Changes of units on hand, newest first', tags: ['reports'],
+      query: Type.Object({ productVariantId: Type.Optional(Id), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
+      responses: { 200: 'movements' },
+      handle: ({ query }) => ({ status: 200, body: movementQueries.list(read.db(MOVEMENTS), query.productVariantId, Math.min(Number(query.limit ?? 100), 1000)) }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/reports/inventory-value', summary: 'Value of the stock on hand at current catalogue prices', tags: ['reports'],
+      responses: { 200: 'totals per currency and per variant' },
+      handle: () => ({ status: 200, body: inventoryValue(read.db(VALUATION)) }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/inventory/:variantId/reorder-suggestion', summary: 'How many units to reorder, from recent sales velocity', tags: ['reports'],
+      params: VariantPath,
+      query: Type.Object({
+        windowDays: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),
+        leadTimeDays: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+        coverDays: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })),
+      }),
+      responses: { 200: 'the suggestion and how it was reached', 404: 'unknown variant' },
+      handle: ({ params, query }) => {
+        const row = requireVariant(params.variantId);
+        const windowDays = Number(query.windowDays ?? 14);
+        const leadTimeDays = Number(query.leadTimeDays ?? 7);
+        const coverDays = Number(query.coverDays ?? 14);
+        const since = Date.now() - windowDays * 86_400_000;
+        const sold = movementQueries.unitsSoldSince(read.db(MOVEMENTS), params.variantId, since);
+        const velocity = sold / windowDays;
+        // Enough to cover the lead time and the cover period, plus the safety
+        // threshold, less what is already free to sell.
+        const target = Math.ceil(velocity * (leadTimeDays + coverDays)) + row.low_stock_threshold;
+        const suggested = Math.max(0, target - row.available);
+        return {
+          status: 200,
+          body: {
+            productVariantId: params.variantId, sku: row.sku, availableQuantity: row.available, lowStockThreshold: row.low_stock_threshold,
+            unitsSold: sold, windowDays, dailySalesVelocity: Number(velocity.toFixed(3)), leadTimeDays, coverDays, suggestedQuantity: suggested,
+          },
+        };
+      },
+    }),
+  ];
+}

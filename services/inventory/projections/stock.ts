@@ -1,0 +1,77 @@
+// The stock view: one row per variant with its levels and status.
+import type { InventoryRecordInitialized, StockStatusChanged } from '../../../schemas/generated/inventory.events.ts';
+import type { Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../platform/topics.ts';
+
+type Levels = { productVariantId: string; version: number; occurredAt: number; quantity: number; reservedQuantity: number; availableQuantity: number };
+
+export const STOCK = 'stock';
+
+export function stockProjection(topics: Topics): Projection {
+  return {
+    name: STOCK,
+    version: 1,
+    topics: [topics.inventoryEvents],
+    migrate(db) {
+      db.exec(`
+        CREATE TABLE stock (
+          variant_id TEXT PRIMARY KEY,
+          product_id TEXT NOT NULL,
+          sku TEXT NOT NULL,
+          quantity INTEGER NOT NULL,
+          reserved INTEGER NOT NULL,
+          available INTEGER NOT NULL,
+          status TEXT NOT NULL,
+          low_stock_threshold INTEGER NOT NULL,
+          retired INTEGER NOT NULL DEFAULT 0,
+          retirement_blocked INTEGER NOT NULL DEFAULT 0,
+          version INTEGER NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX stock_status ON stock (status);
+      `);
+    },
+    handler(db) {
+      const insert = db.prepare(`
+        INSERT INTO stock (variant_id, product_id, sku, quantity, reserved, available, status, low_stock_threshold, version, updated_at)
+        VALUES (@productVariantId, @productId, @sku, @quantity, @reservedQuantity, @availableQuantity, @status, @lowStockThreshold, @version, @occurredAt)
+        ON CONFLICT (variant_id) DO NOTHING`);
+      const levels = db.prepare(`
+        UPDATE stock SET quantity = @quantity, reserved = @reservedQuantity, available = @availableQuantity, version = @version, updated_at = @occurredAt
+        WHERE variant_id = @productVariantId AND version < @version`);
+      const status = db.prepare(`UPDATE stock SET status = @status, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
+      const flag = db.prepare(`UPDATE stock SET retired = @retired, retirement_blocked = @blocked, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
+      const touch = db.prepare(`UPDATE stock SET version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
+      return (event) => {
+        const data = event.data as Levels & Record<string, unknown>;
+        switch (event.type) {
+          case 'InventoryRecordInitialized':
+            insert.run(event.data as unknown as InventoryRecordInitialized);
+            break;
+          case 'StockReserved':
+          case 'StockReleased':
+          case 'ReservationExpired':
+          case 'StockLevelChanged':
+            levels.run(data);
+            break;
+          case 'StockStatusChanged':
+            status.run(event.data as unknown as StockStatusChanged);
+            break;
+          case 'InventoryRecordRetired':
+            flag.run({ ...data, retired: 1, blocked: 0 });
+            break;
+          case 'InventoryRetirementBlocked':
+            flag.run({ ...data, retired: 0, blocked: 1 });
+            break;
+          case 'ReservationRejected':
+          case 'LowStockThresholdReached':
+          case 'OutOfStock':
+          case 'StockReplenished':
+          case 'InventoryVariantDiscontinued':
+            touch.run(data);
+            break;
+        }
+      };
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// The OpenAPI 3.1 description of a service, built from its route declarations,
+// so what is documented is exactly what is validated.
+import type { TSchema } from '@sinclair/typebox';
+import type { Route } from './route.ts';
+
+const ERROR_BODY = {
+  type: 'object',
+  required: ['error', 'message'],
+  properties: { error: { type: 'string' }, message: { type: 'string' } },
+};
+
+function strip(schema: TSchema): Record<string, unknown> {
+  // TypeBox marks schemas with symbols; JSON.stringify drops them.
+  return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+}
+
+function parameters(schema: TSchema | undefined, where: 'path' | 'query') {
+  const s = schema ? strip(schema) : undefined;
+  const props = (s?.properties ?? {}) as Record<string, Record<string, unknown>>;
+  const required = new Set((s?.required as string[] | undefined) ?? []);
+  return Object.entries(props).map(([name, prop]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: prop, ...(prop.description ? { description: prop.description } : {}) }));
+}
+
+export function openApiDocument(service: string, version: string, routes: Route[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const path = r.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+    paths[path] ??= {};
+    paths[path]![r.method] = {
+      summary: r.summary,
+      operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())}`,
+      ...(r.tags ? { tags: r.tags } : {}),
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: strip(r.body) } } } } : {}),
+      responses: Object.fromEntries(
+        Object.entries(r.responses).map(([status, description]) => [
+          status,
+          { description, content: { 'application/json': { schema: Number(status) >= 400 ? ERROR_BODY : {} } } },
+        ]),
+      ),
+    };
+  }
+  return { openapi: '3.1.0', info: { title: `${service} service`, version }, paths };
+}

@@ -1,0 +1,71 @@
+// A route declared with its input schemas: the same declaration validates each
+// request (answering 400 naming the field) and describes the API in OpenAPI.
+import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import type { Request, Response } from 'express';
+import { compileValidator } from '../validation.ts';
+import { badRequest } from './errors.ts';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface RouteResponse {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteInput<P extends TObject, Q extends TObject, B extends TSchema> {
+  params: Static<P>;
+  query: Static<Q>;
+  body: Static<B>;
+  headers: Request['headers'];
+  correlationId: string;
+  req: Request;
+}
+
+export interface Route<P extends TObject = TObject, Q extends TObject = TObject, B extends TSchema = TSchema> {
+  method: Method;
+  /** Express path, e.g. /api/v1/inventory/:variantId */
+  path: string;
+  summary: string;
+  tags?: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Response statuses this route answers with, for the OpenAPI description. */
+  responses: Record<number, string>;
+  handle(input: RouteInput<P, Q, B>): Promise<RouteResponse> | RouteResponse;
+}
+
+export function route<P extends TObject, Q extends TObject, B extends TSchema>(definition: Route<P, Q, B>): Route {
+  return definition as unknown as Route;
+}
+
+type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; errors: string[] };
+
+export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string) => Promise<RouteResponse> {
+  const check = (schema: TSchema | undefined, root: string): Check => (schema ? compileValidator(schema, root) : (value) => ({ ok: true, value }));
+  const params = check(r.params, 'path');
+  const query = check(r.query, 'query');
+  const body = check(r.body, 'body');
+  return async (req, res, correlationId) => {
+    const errors: string[] = [];
+    const valueOf = (result: ReturnType<Check>): never => {
+      if (result.ok) return result.value as never;
+      errors.push(...result.errors);
+      return undefined as never;
+    };
+    const p = valueOf(params({ ...req.params }));
+    const q = valueOf(query({ ...(req.query as object) }));
+    if (r.body && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
+    const b = r.body && req.body !== undefined ? valueOf(body(req.body)) : (undefined as never);
+    if (errors.length) throw badRequest(errors.join('; '), { problems: errors });
+    return r.handle({
+      params: p,
+      query: q,
+      body: b,
+      headers: req.headers,
+      correlationId,
+      req,
+    });
+  };
+}

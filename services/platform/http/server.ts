@@ -1,0 +1,148 @@
+// A service's HTTP server: its declared routes, health, metrics and OpenAPI,
+// JSON errors everywhere, a correlation id on every request and response.
+import crypto from 'node:crypto';
+import type { Server } from 'node:http';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import { HttpError } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import { compileRoute, type Route } from './route.ts';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+}
+
+export interface HttpServerOptions {
+  service: string;
+  port: number;
+  host?: string;
+  logger: Logger;
+  metrics: Metrics;
+  routes: Route[];
+  readiness(): Promise<Readiness> | Readiness;
+  /** Fails only when the process must be restarted. */
+  liveness?(): { live: boolean; reason?: string };
+  bodyLimit?: string;
+}
+
+export interface HttpServer {
+  app: express.Express;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  port(): number;
+}
+
+const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createHttpServer(options: HttpServerOptions): HttpServer {
+  const { logger, metrics } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const given = req.headers[CORRELATION_HEADER];
+        const id = typeof given === 'string' && SAFE_ID.test(given) ? given : crypto.randomUUID();
+        res.setHeader(CORRELATION_HEADER, id);
+        return id;
+      },
+      customAttributeKeys: { reqId: 'correlationId' },
+      autoLogging: { ignore: (req) => req.url === '/metrics' || req.url?.startsWith('/health') === true },
+      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
+    }),
+  );
+  app.use(express.json({ limit: options.bodyLimit ?? '64kb', strict: true }));
+
+  app.get('/health/live', (_req, res) => {
+    const live = options.liveness?.() ?? { live: true };
+    res.status(live.live ? 200 : 503).json({ status: live.live ? 'live' : 'dead', ...(live.reason ? { reason: live.reason } : {}) });
+  });
+  app.get('/health/ready', async (_req, res) => {
+    const r = await options.readiness();
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not-ready', reasons: r.reasons });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+  const document = openApiDocument(options.service, '1.0.0', options.routes);
+  app.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+
+  for (const r of options.routes) {
+    const handle = compileRoute(r);
+    app[r.method](r.path, async (req: Request, res: Response) => {
+      const stop = metrics.httpDuration.startTimer({ method: r.method.toUpperCase(), route: r.path });
+      try {
+        const result = await handle(req, res, String(req.id));
+        for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+        res.status(result.status);
+        if (result.body === undefined) res.end();
+        else res.json(result.body);
+      } finally {
+        stop({ status: String(res.statusCode) });
+      }
+    });
+  }
+
+  const knownPaths = options.routes.map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`) }));
+  app.use((req: Request, res: Response) => {
+    const sameResource = knownPaths.filter((p) => p.pattern.test(req.path));
+    if (sameResource.length > 0) {
+      res.setHeader('allow', sameResource.map((p) => p.method.toUpperCase()).join(', '));
+      res.status(405).json({ error: 'METHOD_NOT_ALLOWED', message: `${req.method} is not allowed on ${req.path}` });
+      return;
+    }
+    res.status(404).json({ error: 'NOT_FOUND', message: `no route for ${req.method} ${req.path}` });
+  });
+
+  // Express recognises error handlers by their four parameters.
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = error as { type?: string; status?: number; message?: string; expose?: boolean };
+    if (error instanceof HttpError) {
+      res.status(error.status).json({ error: error.code, message: error.message, ...error.details });
+    } else if (e.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'MALFORMED_JSON', message: 'the request body is not valid JSON' });
+    } else if (e.type === 'entity.too.large') {
+      res.status(413).json({ error: 'PAYLOAD_TOO_LARGE', message: `the request body exceeds ${options.bodyLimit ?? '64kb'}` });
+    } else if (e.expose && e.status && e.status < 500) {
+      res.status(e.status).json({ error: 'BAD_REQUEST', message: e.message ?? 'bad request' });
+    } else {
+      req.log?.error({ err: error }, 'request failed');
+      res.status(500).json({ error: 'INTERNAL', message: 'internal error', correlationId: String(req.id) });
+    }
+  });
+
+  let server: Server | undefined;
+  return {
+    app,
+    start() {
+      return new Promise((resolve, reject) => {
+        server = app.listen(options.port, options.host ?? '127.0.0.1');
+        server.once('listening', () => resolve());
+        server.once('error', reject);
+      });
+    },
+    stop() {
+      return new Promise((resolve) => {
+        if (!server) return resolve();
+        // Stops accepting at once; lets requests in flight finish.
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+    },
+    port() {
+      const address = server?.address();
+      return typeof address === 'object' && address ? address.port : options.port;
+    },
+  };
+}

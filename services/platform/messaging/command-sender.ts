@@ -1,0 +1,53 @@
+// Appends commands to a command topic: keyed by the aggregate id (so the
+// aggregate's owner decides them in order), idempotent, acknowledged by all
+// in-sync replicas, with CloudEvents headers whose ce_id is the command id and
+// whose correlation id ties the command to whatever it causes.
+import type { Kafka, Producer } from 'kafkajs';
+import { newId, toHeaders, type MessageMetadata } from '../headers.ts';
+import type { Codec } from '../schemas/codec.ts';
+import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
+
+export interface SentCommand {
+  commandId: string;
+  correlationId: string;
+  key: string;
+}
+
+export interface CommandSender {
+  send<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, options?: { correlationId?: string; time?: number; commandId?: string }): Promise<SentCommand>;
+  sendMany<M extends RecordMap>(topic: TopicDescriptor<M>, messages: TopicMessage<M>[], options?: { correlationId?: string }): Promise<SentCommand[]>;
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export function createCommandSender(kafka: Kafka, codec: Codec, source: string): CommandSender {
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
+
+  async function prepare<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId?: string, time?: number, commandId = newId()) {
+    const key = String((message.data as Record<string, unknown>)[topic.key]);
+    const meta: MessageMetadata = {
+      id: commandId,
+      type: codec.fullName(topic, message.type),
+      source,
+      time: time ?? Date.now(),
+      correlationId: correlationId ?? commandId,
+    };
+    const value = await codec.encode(topic, message);
+    return { sent: { commandId, correlationId: meta.correlationId, key }, message: { key, value, headers: toHeaders(meta) } };
+  }
+
+  return {
+    async send(topic, message, options = {}) {
+      const { sent, message: record } = await prepare(topic, message, options.correlationId, options.time, options.commandId);
+      await producer.send({ topic: topic.name, acks: -1, messages: [record] });
+      return sent;
+    },
+    async sendMany(topic, messages, options = {}) {
+      const prepared = await Promise.all(messages.map((m) => prepare(topic, m, options.correlationId)));
+      await producer.send({ topic: topic.name, acks: -1, messages: prepared.map((p) => p.message) });
+      return prepared.map((p) => p.sent);
+    },
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+  };
+}

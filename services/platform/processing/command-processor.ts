@@ -1,0 +1,340 @@
+// The write side of an aggregate: a consumer group on `<aggregate>.commands`,
+// keyed by aggregate id, so one partition has exactly one owner and every
+// aggregate's commands are decided strictly in log order, one at a time.
+//
+// Each owned partition's aggregate states live in memory, rebuilt from the same
+// partition number of `<aggregate>.events` (the log is the truth, the store a
+// cache): fully on first assignment, and from the last offset it reflected on
+// later ones. A chunk's events, any commands it sends elsewhere, dead letters
+// and the consumed offsets commit in one transaction (see exactly-once-loop.ts).
+import type { Kafka, KafkaMessage, RecordMetadata } from 'kafkajs';
+import { fold, type Decider } from '../decider.ts';
+import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
+import { partitionOf } from '../kafka/partitioning.ts';
+import { readPartitions } from '../kafka/partition-reader.ts';
+import type { Logger } from '../logger.ts';
+import { DecodeError, type Codec } from '../schemas/codec.ts';
+import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
+import { deadLetterRecord } from './dead-letters.ts';
+import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
+
+type Message = { type: string; data: object };
+
+/** A command for another aggregate, sent in the same transaction as the events that caused it. */
+export interface Outbound {
+  topic: TopicDescriptor;
+  message: Message;
+}
+
+export interface AggregateDefinition<S, C extends Message, E extends Message> {
+  /** Service name, the events' ce_source. */
+  name: string;
+  decider: Decider<S, C, E>;
+  commands: TopicDescriptor;
+  events: TopicDescriptor;
+  versionOfState(state: S): number;
+  /** Version an event carries; undefined for records that change no state. */
+  versionOfEvent(event: E): number | undefined;
+  /** Work that falls due by time alone (reservation expiry, saga timeouts). */
+  schedule?: {
+    dueAt(state: S): number | undefined;
+    command(aggregateId: string, dueAt: number): C;
+  };
+  /** Commands other aggregates must receive because of these events. */
+  react?(aggregateId: string, events: E[], state: S): Outbound[];
+}
+
+export interface CommandProcessorOptions<S, C extends Message, E extends Message> {
+  kafka: Kafka;
+  codec: Codec;
+  definition: AggregateDefinition<S, C, E>;
+  groupId: string;
+  logger: Logger;
+  maxPerTransaction?: number;
+  /** How often the timer looks for due work. */
+  scheduleEveryMs?: number;
+  /** Observe each decided command (metrics, tests). */
+  onDecided?: (info: { type: string; outcome: 'accepted' | 'rejected' | 'dead-lettered'; events: number; latencyMs: number }) => void;
+  onTransaction?: (info: { partition: number; messages: number; records: number; ms: number }) => void;
+}
+
+export interface CommandProcessor {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readyPartitions(): number[];
+  /** The current state of an aggregate this instance owns (tests, diagnostics). */
+  stateOf(aggregateId: string): unknown;
+}
+
+interface PartitionStore<S> {
+  aggregates: Map<string, S>;
+  /** Next offset of the events partition not yet reflected in `aggregates`. */
+  eventsOffset: bigint;
+}
+
+export function createCommandProcessor<S, C extends Message, E extends Message>(options: CommandProcessorOptions<S, C, E>): CommandProcessor {
+  const { kafka, codec, definition, groupId, logger } = options;
+  const { decider, commands, events } = definition;
+  const stores = new Map<number, PartitionStore<S>>();
+  const pendingTimers = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  const timerProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+
+  const storeFor = (partition: number): PartitionStore<S> => {
+    let store = stores.get(partition);
+    if (!store) {
+      store = { aggregates: new Map(), eventsOffset: 0n };
+      stores.set(partition, store);
+    }
+    return store;
+  };
+
+  async function restore(partitions: number[], heartbeat: () => Promise<void>): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    let offsets: { partition: number; high: string; low: string }[];
+    try {
+      offsets = await admin.fetchTopicOffsets(events.name);
+    } finally {
+      await admin.disconnect();
+    }
+    const ranges = partitions.map((partition) => {
+      const store = storeFor(partition);
+      const end = offsets.find((o) => o.partition === partition);
+      const high = BigInt(end?.high ?? '0');
+      const low = BigInt(end?.low ?? '0');
+      if (store.eventsOffset > high) {
+        // The events partition is shorter than what we reflected: it was recreated.
+        logger.warn({ partition, had: String(store.eventsOffset), high: String(high) }, 'events partition shrank; restoring from scratch');
+        store.aggregates.clear();
+        store.eventsOffset = 0n;
+      }
+      if (store.eventsOffset < low) {
+        throw new Error(`${events.name}[${partition}] starts at offset ${low}: its history was deleted, so the aggregates of this partition cannot be rebuilt`);
+      }
+      return { partition, from: store.eventsOffset, to: high };
+    });
+    const started = Date.now();
+    let applied = 0;
+    await readPartitions({
+      kafka,
+      topic: events.name,
+      ranges,
+      groupPrefix: `${groupId}-restore`,
+      onProgress: heartbeat,
+      onBatch: async (partition, messages) => {
+        const store = storeFor(partition);
+        for (const message of messages) {
+          const { message: event } = await codec.decode(events, message.value);
+          const version = definition.versionOfEvent(event as E);
+          const id = message.key?.toString();
+          if (version === undefined || !id) continue;
+          const state = store.aggregates.get(id) ?? decider.initialState;
+          // Applied at most once, whatever offset the catch-up starts from.
+          if (version <= definition.versionOfState(state)) continue;
+          store.aggregates.set(id, decider.evolve(state, event as E));
+          applied++;
+        }
+      },
+    });
+    for (const r of ranges) storeFor(r.partition).eventsOffset = r.to;
+    logger.info({ topic: events.name, partitions, applied, ms: Date.now() - started }, 'aggregate state restored');
+  }
+
+  function outcomeRecords(
+    aggregateId: string,
+    partition: number,
+    command: MessageMetadata,
+    messages: { type: string; data: object }[],
+    now: number,
+  ) {
+    return Promise.all(
+      messages.map(async (message, index) => {
+        const id = newId();
+        const meta: MessageMetadata = {
+          id,
+          type: codec.fullName(events, message.type),
+          source: definition.name,
+          time: now,
+          correlationId: command.correlationId,
+          causationId: command.id,
+          outcome: { index, count: messages.length },
+        };
+        const value = await codec.encode(events, message as TopicMessage<RecordMap>);
+        return { meta, record: { topic: events.name, partition, key: aggregateId, value, headers: toHeaders(meta) } satisfies OutboundRecord };
+      }),
+    );
+  }
+
+  async function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): Promise<OutboundRecord[]> {
+    return Promise.all(
+      outbound.map(async ({ topic, message }) => {
+        const key = String((message.data as Record<string, unknown>)[topic.key]);
+        const meta: MessageMetadata = {
+          id: newId(),
+          type: codec.fullName(topic, message.type),
+          source: definition.name,
+          time: now,
+          correlationId: cause.correlationId,
+          causationId: cause.id,
+        };
+        const value = await codec.encode(topic, message as TopicMessage<RecordMap>);
+        return { topic: topic.name, key, value, headers: toHeaders(meta) };
+      }),
+    );
+  }
+
+  async function handle(partition: number, messages: KafkaMessage[]) {
+    const store = storeFor(partition);
+    const overlay = new Map<string, S>();
+    const records: OutboundRecord[] = [];
+    const decided: { type: string; outcome: 'accepted' | 'rejected' | 'dead-lettered'; events: number; latencyMs: number }[] = [];
+    let eventsWritten = 0;
+    const deadLetter = (message: KafkaMessage, reason: string) => {
+      logger.warn({ topic: commands.name, partition, offset: message.offset, reason }, 'command dead-lettered');
+      records.push(deadLetterRecord({ topic: commands.name, partition, message }, reason, groupId));
+      decided.push({ type: 'unknown', outcome: 'dead-lettered', events: 0, latencyMs: 0 });
+    };
+
+    for (const message of messages) {
+      const meta = fromHeaders(message.headers, Number(message.timestamp));
+      let command: C;
+      try {
+        command = (await codec.decode(commands, message.value)).message as C;
+      } catch (error) {
+        if (error instanceof DecodeError && error.permanent) {
+          deadLetter(message, `undecodable: ${error.message}`);
+          continue;
+        }
+        throw error; // the registry is unreachable: retry the chunk later
+      }
+      const key = message.key?.toString();
+      const aggregateId = String((command.data as Record<string, unknown>)[commands.key]);
+      if (key !== aggregateId) {
+        deadLetter(message, `message key '${key ?? ''}' does not match ${commands.key} '${aggregateId}'`);
+        continue;
+      }
+      const expected = partitionOf(aggregateId, commands.partitions);
+      if (expected !== partition) {
+        deadLetter(message, `key '${aggregateId}' belongs to partition ${expected}, found in ${partition}: produced with another partitioner`);
+        continue;
+      }
+      const now = meta.time;
+      const state = overlay.get(aggregateId) ?? store.aggregates.get(aggregateId) ?? decider.initialState;
+      try {
+        const decision = decider.decide(state, command, { now });
+        if (decision.ok) {
+          if (decision.events.length === 0) {
+            decided.push({ type: command.type, outcome: 'accepted', events: 0, latencyMs: Date.now() - meta.time });
+            continue;
+          }
+          const next = fold(decider, state, decision.events);
+          const outcome = await outcomeRecords(aggregateId, partition, meta, decision.events, now);
+          records.push(...outcome.map((o) => o.record));
+          eventsWritten += outcome.length;
+          if (definition.react) {
+            const reactions = definition.react(aggregateId, decision.events, next);
+            if (reactions.length) records.push(...(await reactionRecords(reactions, outcome[0]!.meta, now)));
+          }
+          overlay.set(aggregateId, next);
+          decided.push({ type: command.type, outcome: 'accepted', events: decision.events.length, latencyMs: Date.now() - meta.time });
+        } else {
+          const rejection = { type: 'CommandRejected', data: { aggregateId, commandType: command.type, code: decision.code, message: decision.message, occurredAt: now } };
+          const [outcome] = await outcomeRecords(aggregateId, partition, meta, [rejection], now);
+          records.push(outcome!.record);
+          eventsWritten++;
+          decided.push({ type: command.type, outcome: 'rejected', events: 0, latencyMs: Date.now() - meta.time });
+        }
+      } catch (error) {
+        // A decider is pure: retrying what threw would throw again.
+        deadLetter(message, `${command.type} could not be decided: ${(error as Error).message}`);
+      }
+    }
+
+    return {
+      records,
+      committed(metadata: RecordMetadata[]) {
+        for (const [id, state] of overlay) store.aggregates.set(id, state);
+        const written = metadata.find((m) => m.topicName === events.name && m.partition === partition);
+        if (written && eventsWritten > 0) store.eventsOffset = BigInt(written.baseOffset ?? '0') + BigInt(eventsWritten);
+        for (const id of overlay.keys()) pendingTimers.delete(id);
+        for (const d of decided) options.onDecided?.(d);
+      },
+      aborted() {
+        // The overlay is simply dropped; re-preparing catches the store up
+        // with whatever the transaction really wrote.
+      },
+    };
+  }
+
+  const loop: ExactlyOnceLoop = createExactlyOnceLoop({
+    kafka,
+    groupId,
+    topic: commands.name,
+    logger,
+    concurrency: commands.partitions,
+    ...(options.maxPerTransaction ? { maxPerTransaction: options.maxPerTransaction } : {}),
+    ...(options.onTransaction ? { onTransaction: options.onTransaction } : {}),
+    handler: {
+      prepare: restore,
+      handle,
+      release(partitions) {
+        for (const p of partitions) stores.delete(p);
+      },
+    },
+  });
+
+  // Due work becomes a command on the aggregate's own partition, so it is
+  // decided in order with everything else (and by whoever owns it by then).
+  async function tick(): Promise<void> {
+    if (!definition.schedule) return;
+    const now = Date.now();
+    const due: { id: string; partition: number }[] = [];
+    for (const partition of loop.readyPartitions()) {
+      for (const [id, state] of stores.get(partition)?.aggregates ?? []) {
+        const dueAt = definition.schedule.dueAt(state);
+        if (dueAt === undefined || dueAt > now) continue;
+        const pendingSince = pendingTimers.get(id);
+        if (pendingSince !== undefined && now - pendingSince < 30_000) continue;
+        pendingTimers.set(id, now);
+        due.push({ id, partition });
+      }
+    }
+    if (due.length === 0) return;
+    const messages = await Promise.all(
+      due.map(async ({ id, partition }) => {
+        const command = definition.schedule!.command(id, now);
+        const meta: MessageMetadata = { id: newId(), type: codec.fullName(commands, command.type), source: `${definition.name}-timer`, time: now, correlationId: newId() };
+        return { key: id, partition, value: await codec.encode(commands, command as TopicMessage<RecordMap>), headers: toHeaders(meta) };
+      }),
+    );
+    await timerProducer.send({ topic: commands.name, acks: -1, messages });
+  }
+
+  return {
+    async start() {
+      await timerProducer.connect();
+      await loop.start();
+      if (definition.schedule) {
+        const every = options.scheduleEveryMs ?? 1000;
+        timer = setInterval(() => {
+          tick().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'timer could not issue due commands'));
+        }, every);
+        timer.unref();
+      }
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await loop.stop();
+      await timerProducer.disconnect();
+    },
+    readyPartitions: () => loop.readyPartitions(),
+    stateOf(aggregateId: string) {
+      for (const store of stores.values()) {
+        const state = store.aggregates.get(aggregateId);
+        if (state !== undefined) return state;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,267 @@
+// Consume -> decide -> produce, exactly once, on kafkajs 2.2.4.
+//
+// One consumer group reads the input topic. Each input partition has its own
+// transactional producer with a transactional id stable per partition
+// (`<group>-<partition>`): kafkajs holds one open transaction per producer, and
+// without KIP-447 the only fencing of a zombie (an old owner that does not yet
+// know it lost the partition) is a new producer initialising the same id.
+//
+// A partition is *prepared* whenever it is (re)assigned and after any failure
+// whose outcome is uncertain:
+//   1. a new producer connects with the partition's transactional id, which
+//      fences the previous one and makes its open transaction either committed
+//      or aborted;
+//   2. the handler brings the partition's state up to date (for a command
+//      processor: from its events partition, which can no longer change under it);
+//   3. the group's committed offset is read again. Only now is it final: a
+//      zombie's transaction may have committed offsets after this consumer
+//      fetched them at assignment, and messages below it are skipped.
+// Then each chunk of messages is decided, its records sent and its offsets
+// committed in one transaction. A chunk that went stale (rebalance, shutdown,
+// reassignment) is aborted, never committed.
+import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import type { Logger } from '../logger.ts';
+import { sendOffsetsWithRetry } from '../kafka/transactions.ts';
+
+export interface OutboundRecord {
+  topic: string;
+  partition?: number;
+  key: string | null;
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+export interface ChunkResult {
+  records: OutboundRecord[];
+  /** The transaction committed: make its effects visible. */
+  committed(metadata: RecordMetadata[]): void;
+  /** The transaction did not commit (or may not have): forget its effects. */
+  aborted(): void;
+}
+
+export interface PartitionHandler {
+  /** Bring these partitions' state up to date; their zombies are already fenced. */
+  prepare(partitions: number[], heartbeat: () => Promise<void>): Promise<void>;
+  handle(partition: number, messages: KafkaMessage[]): Promise<ChunkResult>;
+  /** Partitions this member no longer owns. */
+  release(partitions: number[]): void;
+}
+
+export interface ExactlyOnceLoopOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  handler: PartitionHandler;
+  logger: Logger;
+  /** Messages per transaction at most. */
+  maxPerTransaction?: number;
+  /** Partitions handled at once, each with its own producer. */
+  concurrency?: number;
+  transactionTimeoutMs?: number;
+  sessionTimeoutMs?: number;
+  onTransaction?: (info: { partition: number; messages: number; records: number; ms: number }) => void;
+}
+
+export interface ExactlyOnceLoop {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Partitions owned and prepared right now. */
+  readyPartitions(): number[];
+}
+
+interface Slot {
+  partition: number;
+  generation: number;
+  producer?: Producer;
+  ready?: Promise<void>;
+  prepared: boolean;
+  /** Next offset to handle; below it, messages were committed by an earlier owner. */
+  nextOffset: bigint;
+}
+
+class StaleChunk extends Error {}
+
+export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyOnceLoop {
+  const { kafka, groupId, topic, handler, logger } = options;
+  const maxPerTransaction = options.maxPerTransaction ?? 500;
+  const slots = new Map<number, Slot>();
+  let assigned = new Set<number>();
+  let consumer: Consumer | undefined;
+  let admin: Admin | undefined;
+  let running = false;
+
+  const slotFor = (partition: number): Slot => {
+    let slot = slots.get(partition);
+    if (!slot) {
+      slot = { partition, generation: 0, prepared: false, nextOffset: -1n };
+      slots.set(partition, slot);
+    }
+    return slot;
+  };
+
+  function newProducer(partition: number): Producer {
+    return kafka.producer({
+      transactionalId: `${groupId}-${partition}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: options.transactionTimeoutMs ?? 30_000,
+      retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 5_000 },
+    });
+  }
+
+  async function fence(slot: Slot): Promise<void> {
+    const old = slot.producer;
+    slot.producer = undefined;
+    await old?.disconnect().catch(() => {});
+    const producer = newProducer(slot.partition);
+    await producer.connect(); // InitProducerId: fences the previous owner of this id
+    slot.producer = producer;
+  }
+
+  async function committedOffsets(partitions: number[]): Promise<Map<number, bigint>> {
+    const [entry] = await admin!.fetchOffsets({ groupId, topics: [topic] });
+    const result = new Map<number, bigint>();
+    for (const p of entry?.partitions ?? []) if (partitions.includes(p.partition)) result.set(p.partition, BigInt(p.offset));
+    return result;
+  }
+
+  async function prepare(batch: Slot[], heartbeat: () => Promise<void>): Promise<void> {
+    const generations = batch.map((s) => s.generation);
+    await Promise.all(batch.map(fence));
+    await handler.prepare(batch.map((s) => s.partition), heartbeat);
+    const offsets = await committedOffsets(batch.map((s) => s.partition));
+    batch.forEach((slot, i) => {
+      if (slot.generation !== generations[i]) return; // reassigned meanwhile: the next prepare wins
+      slot.nextOffset = offsets.get(slot.partition) ?? -1n;
+      slot.prepared = true;
+    });
+    logger.info({ topic, partitions: batch.map((s) => s.partition), nextOffsets: batch.map((s) => String(s.nextOffset)) }, 'partitions prepared');
+  }
+
+  /** Prepares every owned partition that needs it, together (one state read for all). */
+  function ensureReady(slot: Slot, heartbeat: () => Promise<void>): Promise<void> {
+    if (slot.ready) return slot.ready;
+    const batch = [...assigned].map(slotFor).filter((s) => !s.ready);
+    if (!batch.includes(slot)) batch.push(slot);
+    const promise = prepare(batch, heartbeat).catch((error: unknown) => {
+      for (const s of batch) if (s.ready === promise) s.ready = undefined;
+      throw error;
+    });
+    for (const s of batch) s.ready = promise;
+    return promise;
+  }
+
+  function invalidate(slot: Slot): void {
+    slot.generation++;
+    slot.prepared = false;
+    slot.ready = undefined;
+  }
+
+  async function handleChunk(slot: Slot, generation: number, chunk: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean) {
+    const started = Date.now();
+    const transaction: Transaction = await slot.producer!.transaction();
+    let result: ChunkResult | undefined;
+    try {
+      result = await handler.handle(slot.partition, chunk);
+      const metadata = result.records.length > 0 ? await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(result.records) }) : [];
+      const next = BigInt(chunk[chunk.length - 1]!.offset) + 1n;
+      await sendOffsetsWithRetry(transaction, { consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: slot.partition, offset: next.toString() }] }] });
+      await heartbeat(); // throws if the group is rebalancing: then this chunk must not commit
+      if (slot.generation !== generation || !isRunning() || !running) throw new StaleChunk('partition reassigned or consumer stopping');
+      await transaction.commit();
+      result.committed(metadata);
+      slot.nextOffset = next;
+      options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: result.records.length, ms: Date.now() - started });
+    } catch (error) {
+      await transaction.abort().catch(() => {}); // a failed commit leaves nothing to abort: re-preparing settles it
+      result?.aborted();
+      invalidate(slot);
+      throw error;
+    }
+  }
+
+  async function eachBatch({ batch, heartbeat, resolveOffset, isRunning, isStale }: import('kafkajs').EachBatchPayload): Promise<void> {
+    const slot = slotFor(batch.partition);
+    if (!assigned.has(slot.partition)) return;
+    await ensureReady(slot, heartbeat);
+    const generation = slot.generation;
+    const fresh = batch.messages.filter((m) => BigInt(m.offset) >= slot.nextOffset);
+    const skipped = batch.messages.length - fresh.length;
+    if (skipped > 0) {
+      logger.info({ topic, partition: slot.partition, skipped, nextOffset: String(slot.nextOffset) }, 'skipping messages an earlier owner already committed');
+      if (fresh.length === 0) resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
+    }
+    for (let i = 0; i < fresh.length; i += maxPerTransaction) {
+      if (!isRunning() || isStale() || slot.generation !== generation) return;
+      const chunk = fresh.slice(i, i + maxPerTransaction);
+      try {
+        await handleChunk(slot, generation, chunk, heartbeat, isRunning);
+      } catch (error) {
+        if (error instanceof StaleChunk) return;
+        throw error; // kafkajs re-fetches from the last resolved offset and retries
+      }
+      resolveOffset(chunk[chunk.length - 1]!.offset);
+    }
+  }
+
+  return {
+    async start() {
+      running = true;
+      admin = kafka.admin();
+      await admin.connect();
+      consumer = kafka.consumer({
+        groupId,
+        // A crashed owner holds its partitions until its session expires: this
+        // bounds failover. Batches and restores heartbeat well within it.
+        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+        rebalanceTimeout: 30_000,
+        heartbeatInterval: 1_000,
+        maxWaitTimeInMs: 100,
+        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 10_000 },
+      });
+      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+        const now = new Set(payload.memberAssignment[topic] ?? []);
+        const lost = [...assigned].filter((p) => !now.has(p));
+        // Eager rebalancing: every assignment may follow another owner's work,
+        // so every owned partition is prepared again before its next batch.
+        for (const p of now) invalidate(slotFor(p));
+        for (const p of lost) {
+          const slot = slotFor(p);
+          invalidate(slot);
+          void slot.producer?.disconnect().catch(() => {});
+          slot.producer = undefined;
+        }
+        assigned = now;
+        if (lost.length) handler.release(lost);
+        logger.info({ topic, groupId, partitions: [...now] }, 'assigned');
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: options.concurrency ?? 6,
+        eachBatch,
+      });
+    },
+    async stop() {
+      running = false;
+      await consumer?.disconnect(); // waits for batches in hand, then leaves the group
+      await Promise.all([...slots.values()].map((s) => s.producer?.disconnect().catch(() => {})));
+      await admin?.disconnect();
+    },
+    readyPartitions() {
+      return [...assigned].filter((p) => slots.get(p)?.prepared);
+    },
+  };
+}
+
+function groupByTopic(records: OutboundRecord[]) {
+  const byTopic = new Map<string, { key: string | null; value: Buffer | null; headers: IHeaders; partition?: number }[]>();
+  for (const r of records) {
+    const list = byTopic.get(r.topic) ?? [];
+    list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition !== undefined ? { partition: r.partition } : {}) });
+    byTopic.set(r.topic, list);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}

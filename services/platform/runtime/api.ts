@@ -1,0 +1,72 @@
+// The query-and-command face of a service (its "api" role): read models kept
+// by a projection runner, HTTP routes over them, and command requests answered
+// once the read models have applied their outcome.
+import { createCommandRequests, type CommandRequests } from '../http/command-request.ts';
+import type { Route } from '../http/route.ts';
+import { createHttpServer, type HttpServer } from '../http/server.ts';
+import { createCommandSender } from '../messaging/command-sender.ts';
+import { createOutcomeWaiters } from '../projections/outcome-waiters.ts';
+import type { Projection } from '../projections/projection.ts';
+import { createProjectionRunner, type ProjectionRunner } from '../projections/runner.ts';
+import type { Component, ServiceContext } from './service.ts';
+
+export interface ApiDeps {
+  read: ProjectionRunner;
+  commands: CommandRequests;
+}
+
+export interface ApiOptions {
+  port: number;
+  projections: Projection[];
+  routes(deps: ApiDeps): Route[];
+  /** How long a write waits for its outcome before answering 202. */
+  commandTimeoutMs?: number;
+}
+
+export interface Api {
+  components: Component[];
+  read: ProjectionRunner;
+  http: HttpServer;
+}
+
+export function createApi(context: ServiceContext, options: ApiOptions): Api {
+  const { kafka, codec, config, logger, metrics, service } = context;
+  const waiters = createOutcomeWaiters();
+  const sender = createCommandSender(kafka, codec, service);
+  const read = createProjectionRunner({
+    kafka,
+    codec,
+    service,
+    topicPrefix: config.topicPrefix,
+    dataDir: config.dataDir,
+    projections: options.projections,
+    logger: logger.child({ component: 'read-models' }),
+    waiters,
+    onApplied: ({ projection, events, ms }) => {
+      metrics.projectionApplied.inc({ projection }, events);
+      metrics.projectionBatchSeconds.observe({ projection }, ms / 1000);
+    },
+  });
+  const timeout = options.commandTimeoutMs ?? Number(process.env.COMMAND_TIMEOUT_MS ?? 5000);
+  const commands = createCommandRequests(sender, waiters, timeout);
+  const http = createHttpServer({
+    service,
+    port: options.port,
+    logger: logger.child({ component: 'http' }),
+    metrics,
+    routes: options.routes({ read, commands }),
+    readiness: () => {
+      const reasons = read.caughtUp() ? [] : ['read models are catching up with the log'];
+      return { ready: reasons.length === 0, reasons };
+    },
+  });
+  return {
+    read,
+    http,
+    components: [
+      { name: 'read-models', role: 'api', start: () => read.start(), stop: () => read.stop() },
+      { name: 'command-sender', role: 'api', start: () => sender.connect(), stop: () => sender.disconnect() },
+      { name: 'http', role: 'api', start: () => http.start(), stop: () => http.stop() },
+    ],
+  };
+}

@@ -1,0 +1,111 @@
+// Running a service: configuration, clients, its components (processor,
+// translators, projections, HTTP) started in order and stopped in reverse on
+// SIGTERM or SIGINT within a bound. SERVICE_ROLES (comma-separated) runs only
+// some components, so a role can be scaled or killed on its own.
+import type { Kafka } from 'kafkajs';
+import { loadConfig, type PlatformConfig } from '../config.ts';
+import { createKafka } from '../kafka/client.ts';
+import { createLogger, type Logger } from '../logger.ts';
+import { createMetrics, type Metrics } from '../metrics.ts';
+import { createCodec, type Codec } from '../schemas/codec.ts';
+import { topicsFor, type TopicDescriptor, type Topics } from '../topics.ts';
+
+export interface Component {
+  name: string;
+  /** Role that runs this component (SERVICE_ROLES filters on it). */
+  role: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ServiceContext {
+  service: string;
+  config: PlatformConfig;
+  topics: Topics;
+  kafka: Kafka;
+  codec: Codec;
+  logger: Logger;
+  metrics: Metrics;
+  roles: Set<string> | 'all';
+}
+
+export interface ServiceDefinition {
+  name: string;
+  /** Topics this service writes; their schema ids are resolved at start. */
+  writes(topics: Topics): TopicDescriptor[];
+  components(context: ServiceContext): Promise<Component[]> | Component[];
+}
+
+export interface RunningService {
+  context: ServiceContext;
+  stop(): Promise<void>;
+}
+
+export function rolesFrom(env: NodeJS.ProcessEnv): Set<string> | 'all' {
+  const raw = env.SERVICE_ROLES?.trim();
+  return raw ? new Set(raw.split(',').map((r) => r.trim()).filter(Boolean)) : 'all';
+}
+
+export async function startService(definition: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const config = loadConfig(env);
+  const logger = createLogger(definition.name, config.logLevel);
+  const topics = topicsFor(config.topicPrefix);
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger });
+  const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics) });
+  const roles = rolesFrom(env);
+  const metrics = createMetrics(definition.name);
+  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, roles };
+  const components = (await definition.components(context)).filter((c) => roles === 'all' || roles.has(c.role));
+  const started: Component[] = [];
+  for (const component of components) {
+    await component.start();
+    started.push(component);
+    logger.info({ component: component.name }, 'started');
+  }
+  return {
+    context,
+    async stop() {
+      for (const component of started.reverse()) {
+        try {
+          await component.stop();
+          logger.info({ component: component.name }, 'stopped');
+        } catch (error) {
+          logger.error({ component: component.name, error: (error as Error).message }, 'stop failed');
+        }
+      }
+    },
+  };
+}
+
+/** Entry point for a service's main.ts: start, then stop cleanly on a signal. */
+export function runService(definition: ServiceDefinition, stopWithinMs = 25_000): void {
+  let running: RunningService | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      process.exit(1); // a second signal: stop waiting
+    }
+    stopping = true;
+    const bound = setTimeout(() => {
+      console.error(`${definition.name}: did not stop within ${stopWithinMs / 1000}s after ${signal}; exiting`);
+      process.exit(1);
+    }, stopWithinMs);
+    bound.unref();
+    (running?.stop() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  startService(definition).then(
+    (service) => {
+      running = service;
+      if (stopping) void service.stop().then(() => process.exit(0));
+    },
+    (error: unknown) => {
+      console.error(`${definition.name}: could not start: ${(error as Error)?.message ?? error}`);
+      process.exit(1);
+    },
+  );
+}
