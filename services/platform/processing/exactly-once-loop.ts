@@ -234,6 +234,15 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
         assigned = now;
         if (lost.length) handler.release(lost);
         logger.info({ topic, groupId, partitions: [...now] }, 'assigned');
+        // Prepare at once rather than on the first batch, so the first command
+        // after a hand-over does not wait for the restore. (The fetch loop keeps
+        // heartbeating meanwhile; a batch that arrives first awaits the same work.)
+        const [first] = now;
+        if (first !== undefined) {
+          ensureReady(slotFor(first), async () => {}).catch((error: unknown) =>
+            logger.warn({ topic, error: (error as Error).message }, 'preparing partitions failed; retrying on the next batch'),
+          );
+        }
       });
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: true });
