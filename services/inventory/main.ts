@@ -24,7 +24,7 @@ export const inventoryService: ServiceDefinition = {
       definition: inventoryAggregate(topics),
       groupId: `${config.topicPrefix}inventory-processor`,
       logger: logger.child({ component: 'processor' }),
-      ...(process.env.INVENTORY_MAX_PER_TRANSACTION ? { maxPerTransaction: Number(process.env.INVENTORY_MAX_PER_TRANSACTION) } : {}),
+      maxPerTransaction: config.maxPerTransaction,
       onDecided: ({ type, outcome, latencyMs }) => {
         metrics.commandsDecided.inc({ aggregate: 'inventory', command: type, outcome });
         metrics.commandLatency.observe({ aggregate: 'inventory' }, latencyMs / 1000);

@@ -21,6 +21,12 @@ export interface PlatformConfig {
   topicPrefix: string;
   dataDir: string;
   ports: { product: number; inventory: number; order: number };
+  /** Inventory's HTTP API, for the product service's real-time stock calls. */
+  inventoryUrl: string;
+  /** How long an HTTP write waits for its command's outcome before answering 202. */
+  commandTimeoutMs: number;
+  /** Commands per transaction at most, for the command processors. */
+  maxPerTransaction: number;
   logLevel: string;
 }
 
@@ -87,6 +93,25 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     order: port('ORDER_PORT', 3003),
   };
 
+  const positive = (name: string, fallback: number, max: number): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > max) {
+      problems.push(`${name}: '${raw}' is not a whole number from 1 to ${max}`);
+      return fallback;
+    }
+    return n;
+  };
+  const commandTimeoutMs = positive('COMMAND_TIMEOUT_MS', 5000, 600_000);
+  const maxPerTransaction = positive('MAX_PER_TRANSACTION', 500, 10_000);
+  const inventoryUrl = text('INVENTORY_URL') ?? `http://127.0.0.1:${ports.inventory}`;
+  try {
+    new URL(inventoryUrl);
+  } catch {
+    problems.push(`INVENTORY_URL: '${inventoryUrl}' is not a URL`);
+  }
+
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -99,6 +124,9 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     topicPrefix,
     dataDir: path.resolve(text('DATA_DIR') ?? path.join('.local', 'data')),
     ports,
+    inventoryUrl: inventoryUrl.replace(/\/+$/, ''),
+    commandTimeoutMs,
+    maxPerTransaction,
     logLevel,
   };
 }

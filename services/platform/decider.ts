@@ -10,6 +10,12 @@ export type Decision<E> = { ok: true; events: E[] } | { ok: false; code: string;
 export interface CommandContext {
   /** The command's time (its ce_time), epoch milliseconds. Deciders never read a clock. */
   now: number;
+  /**
+   * Which aggregate of this partition holds a unique key (see
+   * AggregateDefinition.uniqueKeys), as of this command: a rule that spans
+   * aggregates, decided by the partition's single owner.
+   */
+  owner?(key: string): string | undefined;
 }
 
 export interface Decider<S, C, E> {

@@ -11,6 +11,8 @@ export interface Case<C, E> {
   /** Expected refusal code (and, optionally, a fragment of its message). */
   rejected?: string | [code: string, message: string];
   now?: number;
+  /** Unique keys already held by other aggregates of the partition (key -> aggregate id). */
+  owners?: Record<string, string>;
 }
 
 export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -19,7 +21,7 @@ export function runTable<S, C, E>(decider: Decider<S, C, E>, cases: Case<C, E>[]
   for (const c of cases) {
     it(c.name, () => {
       const state = fold(decider, decider.initialState, c.given);
-      const decision = decider.decide(state, c.when, { now: c.now ?? NOW });
+      const decision = decider.decide(state, c.when, { now: c.now ?? NOW, owner: (key) => c.owners?.[key] });
       if (c.rejected !== undefined) {
         const [code, fragment] = Array.isArray(c.rejected) ? c.rejected : [c.rejected, ''];
         expect(decision, 'a refusal').to.deep.include({ ok: false, code });

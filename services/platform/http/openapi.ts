@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of a service, built from its route declarations,
 // so what is documented is exactly what is validated.
 import type { TSchema } from '@sinclair/typebox';
-import type { Route } from './route.ts';
+import { bodyRequired, type Route } from './route.ts';
 
 const ERROR_BODY = {
   type: 'object',
@@ -31,7 +31,7 @@ export function openApiDocument(service: string, version: string, routes: Route[
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())}`,
       ...(r.tags ? { tags: r.tags } : {}),
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: strip(r.body) } } } } : {}),
+      ...(r.body ? { requestBody: { required: bodyRequired(r), content: { 'application/json': { schema: strip(r.body) } } } } : {}),
       responses: Object.fromEntries(
         Object.entries(r.responses).map(([status, description]) => [
           status,

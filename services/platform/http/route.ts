@@ -1,6 +1,6 @@
 // A route declared with its input schemas: the same declaration validates each
 // request (answering 400 naming the field) and describes the API in OpenAPI.
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { OptionalKind, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import { compileValidator } from '../validation.ts';
 import { badRequest } from './errors.ts';
@@ -40,6 +40,11 @@ export function route<P extends TObject, Q extends TObject, B extends TSchema>(d
   return definition as unknown as Route;
 }
 
+/** A body declared with Type.Optional may be left out. */
+export function bodyRequired(r: Route): boolean {
+  return r.body !== undefined && (r.body as unknown as Record<symbol, unknown>)[OptionalKind] !== 'Optional';
+}
+
 type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; errors: string[] };
 
 export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string) => Promise<RouteResponse> {
@@ -56,7 +61,7 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
     };
     const p = valueOf(params({ ...req.params }));
     const q = valueOf(query({ ...(req.query as object) }));
-    if (r.body && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
+    if (bodyRequired(r) && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
     const b = r.body && req.body !== undefined ? valueOf(body(req.body)) : (undefined as never);
     if (errors.length) throw badRequest(errors.join('; '), { problems: errors });
     return r.handle({

@@ -42,6 +42,12 @@ export interface AggregateDefinition<S, C extends Message, E extends Message> {
   };
   /** Commands other aggregates must receive because of these events. */
   react?(aggregateId: string, events: E[], state: S): Outbound[];
+  /**
+   * Keys an aggregate's state claims, unique among the aggregates of one
+   * partition (a product's SKUs). Deciders see who holds a key through
+   * CommandContext.owner.
+   */
+  uniqueKeys?(state: S): string[];
 }
 
 export interface CommandProcessorOptions<S, C extends Message, E extends Message> {
@@ -68,6 +74,8 @@ export interface CommandProcessor {
 
 interface PartitionStore<S> {
   aggregates: Map<string, S>;
+  /** Unique key -> the aggregate holding it. */
+  owners: Map<string, string>;
   /** Next offset of the events partition not yet reflected in `aggregates`. */
   eventsOffset: bigint;
 }
@@ -83,7 +91,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
   const storeFor = (partition: number): PartitionStore<S> => {
     let store = stores.get(partition);
     if (!store) {
-      store = { aggregates: new Map(), eventsOffset: 0n };
+      store = { aggregates: new Map(), owners: new Map(), eventsOffset: 0n };
       stores.set(partition, store);
     }
     return store;
@@ -137,7 +145,14 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
         }
       },
     });
-    for (const r of ranges) storeFor(r.partition).eventsOffset = r.to;
+    for (const r of ranges) {
+      const store = storeFor(r.partition);
+      store.eventsOffset = r.to;
+      if (definition.uniqueKeys) {
+        store.owners.clear();
+        for (const [id, state] of store.aggregates) for (const k of definition.uniqueKeys(state)) store.owners.set(k, id);
+      }
+    }
     logger.info({ topic: events.name, partitions, applied, ms: Date.now() - started }, 'aggregate state restored');
   }
 
@@ -187,6 +202,16 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
   async function handle(partition: number, messages: KafkaMessage[]) {
     const store = storeFor(partition);
     const overlay = new Map<string, S>();
+    // Unique keys claimed (aggregate id) or freed (null) by this chunk so far.
+    const ownersOverlay = new Map<string, string | null>();
+    const owner = (k: string) => (ownersOverlay.has(k) ? (ownersOverlay.get(k) ?? undefined) : store.owners.get(k));
+    const claim = (id: string, before: S, after: S) => {
+      if (!definition.uniqueKeys) return;
+      const old = new Set(definition.uniqueKeys(before));
+      const now = new Set(definition.uniqueKeys(after));
+      for (const k of old) if (!now.has(k) && owner(k) === id) ownersOverlay.set(k, null);
+      for (const k of now) if (!old.has(k)) ownersOverlay.set(k, id);
+    };
     const records: OutboundRecord[] = [];
     const decided: { type: string; outcome: 'accepted' | 'rejected' | 'dead-lettered'; events: number; latencyMs: number }[] = [];
     let eventsWritten = 0;
@@ -222,7 +247,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       const now = meta.time;
       const state = overlay.get(aggregateId) ?? store.aggregates.get(aggregateId) ?? decider.initialState;
       try {
-        const decision = decider.decide(state, command, { now });
+        const decision = decider.decide(state, command, { now, owner });
         if (decision.ok) {
           if (decision.events.length === 0) {
             decided.push({ type: command.type, outcome: 'accepted', events: 0, latencyMs: Date.now() - meta.time });
@@ -236,6 +261,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
             const reactions = definition.react(aggregateId, decision.events, next);
             if (reactions.length) records.push(...(await reactionRecords(reactions, outcome[0]!.meta, now)));
           }
+          claim(aggregateId, state, next);
           overlay.set(aggregateId, next);
           decided.push({ type: command.type, outcome: 'accepted', events: decision.events.length, latencyMs: Date.now() - meta.time });
         } else {
@@ -255,6 +281,10 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       records,
       committed(metadata: RecordMetadata[]) {
         for (const [id, state] of overlay) store.aggregates.set(id, state);
+        for (const [k, id] of ownersOverlay) {
+          if (id === null) store.owners.delete(k);
+          else store.owners.set(k, id);
+        }
         const written = metadata.find((m) => m.topicName === events.name && m.partition === partition);
         if (written && eventsWritten > 0) store.eventsOffset = BigInt(written.baseOffset ?? '0') + BigInt(eventsWritten);
         for (const id of overlay.keys()) pendingTimers.delete(id);

@@ -47,7 +47,7 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
       metrics.projectionBatchSeconds.observe({ projection }, ms / 1000);
     },
   });
-  const timeout = options.commandTimeoutMs ?? Number(process.env.COMMAND_TIMEOUT_MS ?? 5000);
+  const timeout = options.commandTimeoutMs ?? config.commandTimeoutMs;
   const commands = createCommandRequests(sender, waiters, timeout);
   const http = createHttpServer({
     service,
