@@ -3,10 +3,12 @@
 // bench/results/. Names: reservations, rebuild, checkout; none = all.
 import { runCli, UsageError } from '../scripts/cli.ts';
 import { down, up } from '../scripts/embedded/stack.ts';
+import { checkoutBenchmark } from './checkout.ts';
 import { reservationsBenchmark } from './reservations.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   reservations: reservationsBenchmark,
+  checkout: checkoutBenchmark,
 };
 
 runCli('bench', async () => {

@@ -27,6 +27,8 @@ export interface PlatformConfig {
   commandTimeoutMs: number;
   /** Commands per transaction at most, for the command processors. */
   maxPerTransaction: number;
+  /** Checkout saga: how long inventory has to answer, and how long a confirmed order waits for payment. */
+  order: { sagaTimeoutMs: number; paymentWindowMs: number };
   logLevel: string;
 }
 
@@ -105,6 +107,10 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   };
   const commandTimeoutMs = positive('COMMAND_TIMEOUT_MS', 5000, 600_000);
   const maxPerTransaction = positive('MAX_PER_TRANSACTION', 500, 10_000);
+  const order = {
+    sagaTimeoutMs: positive('ORDER_SAGA_TIMEOUT_MS', 30_000, 3_600_000),
+    paymentWindowMs: positive('ORDER_PAYMENT_WINDOW_MS', 15 * 60_000, 7 * 86_400_000),
+  };
   const inventoryUrl = text('INVENTORY_URL') ?? `http://127.0.0.1:${ports.inventory}`;
   try {
     new URL(inventoryUrl);
@@ -127,6 +133,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     inventoryUrl: inventoryUrl.replace(/\/+$/, ''),
     commandTimeoutMs,
     maxPerTransaction,
+    order,
     logLevel,
   };
 }

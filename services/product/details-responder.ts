@@ -1,7 +1,8 @@
 // Answers ProductDetailsRequested from the catalogue read model on
 // product.details.replies. Requests are queries: answering one twice is
 // harmless, so the group commits offsets after answering (at least once).
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
+import { createSafeProducer, type SafeProducer } from '../platform/kafka/producer.ts';
 import type { ProductDetailsRequests } from '../../schemas/generated/product.details.requests.ts';
 import { fromHeaders, newId, toHeaders } from '../platform/headers.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -15,7 +16,7 @@ import { CATALOGUE } from './projections/catalogue.ts';
 export function createDetailsResponder(options: { kafka: Kafka; codec: Codec; topics: Topics; read: ProjectionRunner; groupId: string; logger: Logger }) {
   const { kafka, codec, topics, read, logger } = options;
   let consumer: Consumer | undefined;
-  let producer: Producer | undefined;
+  let producer: SafeProducer | undefined;
 
   async function answer(request: TopicMessage<ProductDetailsRequests>, correlationId: string) {
     const { requestId, variantIds } = request.data;
@@ -40,7 +41,7 @@ export function createDetailsResponder(options: { kafka: Kafka; codec: Codec; to
 
   return {
     async start() {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      producer = createSafeProducer(kafka);
       await producer.connect();
       consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
       await consumer.connect();

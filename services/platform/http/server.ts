@@ -15,6 +15,8 @@ export const CORRELATION_HEADER = 'x-correlation-id';
 export interface Readiness {
   ready: boolean;
   reasons: string[];
+  /** Where the read models are in the log: topic -> partition -> next offset. */
+  positions?: Record<string, Record<string, string>>;
 }
 
 export interface HttpServerOptions {
@@ -67,7 +69,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   app.get('/health/ready', async (_req, res) => {
     const r = await options.readiness();
-    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not-ready', reasons: r.reasons });
+    res.status(r.ready ? 200 : 503).json({ status: r.ready ? 'ready' : 'not-ready', reasons: r.reasons, ...(r.positions ? { positions: r.positions } : {}) });
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);

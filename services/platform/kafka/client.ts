@@ -1,7 +1,7 @@
 // One place that turns configuration into kafkajs clients, so TLS, SASL,
 // timeouts and logging are the same for every producer, consumer and admin.
 import fs from 'node:fs';
-import { Kafka, logLevel as KafkaLogLevel, type KafkaConfig, type logCreator } from 'kafkajs';
+import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type ProducerConfig, type logCreator } from 'kafkajs';
 import type { KafkaSecurity } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
 
@@ -20,9 +20,15 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [KafkaLogLevel.DEBUG]: 'debug',
 };
 
+// Idempotent producers here have bounded retries so that an outage surfaces as
+// an error, and every one that fails is replaced (kafka/producer.ts), which is
+// what keeps their sequence numbers sound; kafkajs' warning about it is moot.
+const ACCOUNTED_FOR = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
+
 function pinoLogCreator(base: Logger): logCreator {
   return () => ({ namespace, level, log }) => {
     const { message, ...extra } = log;
+    if (message === ACCOUNTED_FOR) return;
     base[LEVELS[level] ?? 'info']({ kafkajs: namespace, ...extra }, message);
   };
 }
@@ -58,5 +64,10 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     const { mechanism, username, password } = security.sasl;
     config.sasl = { mechanism, username, password } as KafkaConfig['sasl'];
   }
-  return new Kafka(config);
+  const kafka = new Kafka(config);
+  // Every producer uses the Java-compatible murmur2 partitioner, which
+  // kafka/partitioning.ts checks commands against.
+  const producer = kafka.producer.bind(kafka);
+  kafka.producer = (options: ProducerConfig = {}) => producer({ createPartitioner: Partitioners.DefaultPartitioner, ...options });
+  return kafka;
 }

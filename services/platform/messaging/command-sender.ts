@@ -2,7 +2,8 @@
 // aggregate's owner decides them in order), idempotent, acknowledged by all
 // in-sync replicas, with CloudEvents headers whose ce_id is the command id and
 // whose correlation id ties the command to whatever it causes.
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
+import { createSafeProducer } from '../kafka/producer.ts';
 import { newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
@@ -21,7 +22,7 @@ export interface CommandSender {
 }
 
 export function createCommandSender(kafka: Kafka, codec: Codec, source: string): CommandSender {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 8 } });
+  const producer = createSafeProducer(kafka);
 
   async function prepare<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId?: string, time?: number, commandId = newId()) {
     const key = String((message.data as Record<string, unknown>)[topic.key]);

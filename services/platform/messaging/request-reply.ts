@@ -4,7 +4,8 @@
 // the client started, correlates answers by request id, and gives up cleanly
 // after a timeout (the pending request is forgotten; a late answer is ignored).
 import crypto from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
+import { createSafeProducer, type SafeProducer } from '../kafka/producer.ts';
 import { newId, toHeaders } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Codec } from '../schemas/codec.ts';
@@ -38,12 +39,12 @@ export interface RequestReplyOptions<Q extends RecordMap, R extends RecordMap> {
 export function createRequestReplyClient<Q extends RecordMap, R extends RecordMap>(options: RequestReplyOptions<Q, R>): RequestReplyClient<Q, R> {
   const { kafka, codec, requests, replies, logger } = options;
   const waiting = new Map<string, { resolve(reply: TopicMessage<R>): void; reject(error: Error): void; timer: NodeJS.Timeout }>();
-  let producer: Producer | undefined;
+  let producer: SafeProducer | undefined;
   let consumer: Consumer | undefined;
 
   return {
     async start() {
-      producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      producer = createSafeProducer(kafka);
       await producer.connect();
       // Where the replies topic ends now: answers to our requests come after.
       const admin = kafka.admin();

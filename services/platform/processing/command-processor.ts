@@ -11,6 +11,7 @@ import type { Kafka, KafkaMessage, RecordMetadata } from 'kafkajs';
 import { fold, type Decider } from '../decider.ts';
 import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import { partitionOf } from '../kafka/partitioning.ts';
+import { createSafeProducer } from '../kafka/producer.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import type { Logger } from '../logger.ts';
 import { DecodeError, type Codec } from '../schemas/codec.ts';
@@ -86,7 +87,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
   const stores = new Map<number, PartitionStore<S>>();
   const pendingTimers = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
-  const timerProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const timerProducer = createSafeProducer(kafka);
 
   const storeFor = (partition: number): PartitionStore<S> => {
     let store = stores.get(partition);

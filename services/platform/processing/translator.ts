@@ -18,7 +18,7 @@ export interface TranslatorOptions<M extends RecordMap> {
   source: string;
   groupId: string;
   from: TopicDescriptor<M>;
-  translate(event: TopicMessage<M>, meta: MessageMetadata): Outbound[];
+  translate(event: TopicMessage<M>, meta: MessageMetadata): Outbound[] | Promise<Outbound[]>;
   logger: Logger;
   onTranslated?: (count: number) => void;
 }
@@ -42,7 +42,7 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
         throw error;
       }
       const meta = fromHeaders(message.headers, Number(message.timestamp));
-      for (const { topic, message: command } of options.translate(event, meta)) {
+      for (const { topic, message: command } of await options.translate(event, meta)) {
         const key = String((command.data as Record<string, unknown>)[topic.key]);
         const commandMeta: MessageMetadata = {
           id: newId(),

@@ -7,7 +7,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { createSafeProducer, type SafeProducer } from '../kafka/producer.ts';
 import { fromHeaders } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import { deadLetterRecord } from '../processing/dead-letters.ts';
@@ -29,6 +30,8 @@ export interface ProjectionRunnerOptions {
   /** Attempts at a batch whose handler throws before its failing events are dead-lettered. */
   maxAttempts?: number;
   onApplied?: (info: { projection: string; events: number; ms: number }) => void;
+  /** Called for every event once every projection has applied it. */
+  onEvent?: (event: ProjectedEvent) => void;
 }
 
 export interface ProjectionRunner {
@@ -40,6 +43,8 @@ export interface ProjectionRunner {
   caughtUp(): boolean;
   /** Next offset to read per `topic|partition`. */
   positions(): Map<string, bigint>;
+  /** Resolves once the read models reflect everything the topic held when called. */
+  waitForLogEnd(topic: TopicDescriptor, timeoutMs: number): Promise<void>;
 }
 
 /** Thrown inside a projection's transaction to roll the whole batch back. */
@@ -68,7 +73,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const attempts = new Map<string, number>();
   let caughtUp = false;
   let consumer: Consumer | undefined;
-  let dlq: Producer | undefined;
+  let dlq: SafeProducer | undefined;
 
   function openHandle(projection: Projection): Handle {
     const dir = projectionDir(dataDir, service);
@@ -173,7 +178,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       }
       options.onApplied?.({ projection: handle.projection.name, events: events.length, ms: Date.now() - started });
     }
-    for (const event of events) options.waiters?.observe(event);
+    for (const event of events) {
+      options.waiters?.observe(event);
+      options.onEvent?.(event);
+    }
   }
 
   return {
@@ -195,7 +203,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         positions.set(k, readers.reduce((min, h) => { const c = h.checkpoints.get(k) ?? 0n; return c < min ? c : min; }, BigInt(Number.MAX_SAFE_INTEGER)));
       }
       updateCaughtUp();
-      dlq = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      dlq = createSafeProducer(kafka);
       await dlq.connect();
       consumer = kafka.consumer({
         groupId: `${options.topicPrefix}${service}-read-models-${crypto.randomUUID()}`,
@@ -236,5 +244,15 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     },
     caughtUp: () => caughtUp,
     positions: () => new Map(positions),
+    async waitForLogEnd(topic, timeoutMs) {
+      const admin = kafka.admin();
+      await admin.connect();
+      const ends = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
+      const deadline = Date.now() + timeoutMs;
+      while (ends.some((e) => (positions.get(key(topic, e.partition)) ?? 0n) < BigInt(e.high))) {
+        if (Date.now() > deadline) throw new Error(`read models did not reach the end of ${topic.name} within ${timeoutMs}ms`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
   };
 }

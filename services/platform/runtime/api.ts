@@ -6,7 +6,7 @@ import type { Route } from '../http/route.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
 import { createCommandSender } from '../messaging/command-sender.ts';
 import { createOutcomeWaiters } from '../projections/outcome-waiters.ts';
-import type { Projection } from '../projections/projection.ts';
+import type { ProjectedEvent, Projection } from '../projections/projection.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/runner.ts';
 import type { Component, ServiceContext } from './service.ts';
 
@@ -21,6 +21,8 @@ export interface ApiOptions {
   routes(deps: ApiDeps): Route[];
   /** How long a write waits for its outcome before answering 202. */
   commandTimeoutMs?: number;
+  /** Sees every event once the read models have applied it. */
+  onEvent?: (event: ProjectedEvent) => void;
 }
 
 export interface Api {
@@ -42,6 +44,7 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     projections: options.projections,
     logger: logger.child({ component: 'read-models' }),
     waiters,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     onApplied: ({ projection, events, ms }) => {
       metrics.projectionApplied.inc({ projection }, events);
       metrics.projectionBatchSeconds.observe({ projection }, ms / 1000);
@@ -57,7 +60,12 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     routes: options.routes({ read, commands }),
     readiness: () => {
       const reasons = read.caughtUp() ? [] : ['read models are catching up with the log'];
-      return { ready: reasons.length === 0, reasons };
+      const positions: Record<string, Record<string, string>> = {};
+      for (const [k, offset] of read.positions()) {
+        const [topic, partition] = k.split('|') as [string, string];
+        (positions[topic] ??= {})[partition] = String(offset);
+      }
+      return { ready: reasons.length === 0, reasons, positions };
     },
   });
   return {

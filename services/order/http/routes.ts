@@ -1,0 +1,166 @@
+// The order service's HTTP API (CONTRACT.md).
+import crypto from 'node:crypto';
+import { Type } from '@sinclair/typebox';
+import type { OrderCommands, PlaceOrder } from '../../../schemas/generated/order.commands.ts';
+import type { ProductDetailsReplies } from '../../../schemas/generated/product.details.replies.ts';
+import type { ProductDetailsRequests } from '../../../schemas/generated/product.details.requests.ts';
+import type { CommandRequests } from '../../platform/http/command-request.ts';
+import { badRequest, conflict, HttpError, notFound } from '../../platform/http/errors.ts';
+import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
+import type { RequestReplyClient } from '../../platform/messaging/request-reply.ts';
+import type { ProjectionRunner } from '../../platform/projections/runner.ts';
+import type { Topics, TopicMessage } from '../../platform/topics.ts';
+import { checkPrices, type PriceCheck } from '../price-check.ts';
+import { CATALOGUE_SNAPSHOT } from '../projections/catalogue-snapshot.ts';
+import { ORDER_ITEMS } from '../projections/order-items.ts';
+import { ORDERS } from '../projections/orders.ts';
+import { itemView, orderQueries, orderView } from './queries.ts';
+import type { StatusWatchers } from './status-watchers.ts';
+
+const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
+const OrderPath = Type.Object({ id: Id });
+const STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'PAID', 'RETURNED'];
+const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false });
+
+const REJECTION_STATUS: Record<string, number> = {
+  INVALID_ORDER: 422,
+  INVALID_RETURN: 422,
+  IDEMPOTENCY_CONFLICT: 409,
+  INVALID_TRANSITION: 409,
+  UNKNOWN_ORDER: 404,
+};
+
+/** The same customer and Idempotency-Key always name the same order. */
+export function orderIdFor(customerId: string, idempotencyKey: string): string {
+  const hex = crypto.createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex');
+  // Shaped as a name-based UUID (version 5 layout, SHA-256 digest).
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface OrderRouteDeps {
+  topics: Topics;
+  read: ProjectionRunner;
+  commands: CommandRequests;
+  watchers: StatusWatchers;
+  productDetails: RequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>;
+  priceCheckTimeoutMs: number;
+}
+
+export function orderRoutes({ topics, read, commands, watchers, productDetails, priceCheckTimeoutMs }: OrderRouteDeps): Route[] {
+  const view = (id: string) => {
+    const o = orderQueries.order(read.db(ORDERS), id);
+    return o ? orderView(o, orderQueries.items(read.db(ORDER_ITEMS), id)) : undefined;
+  };
+  const requireOrder = (id: string) => {
+    const o = view(id);
+    if (!o) throw notFound(`order ${id}`);
+    return o;
+  };
+
+  async function priceCheck(currency: string, lines: PlaceOrder['lines'], correlationId: string): Promise<PriceCheck> {
+    const known = lines.filter((l) => l.unitPriceMinor !== null);
+    if (known.length === 0) return { notes: [], reviewReasons: [] };
+    try {
+      const reply = await productDetails.request({ type: 'ProductDetailsRequested', data: { requestId: '', variantIds: known.map((l) => l.variantId) } }, { timeoutMs: priceCheckTimeoutMs, correlationId });
+      return checkPrices(currency, known.map((l) => ({ variantId: l.variantId, sku: l.sku!, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor! })), reply.data.variants);
+    } catch (error) {
+      // The check informs; it never blocks a checkout.
+      return { notes: [`price check unavailable: ${(error as Error).message}`], reviewReasons: [] };
+    }
+  }
+
+  async function act(orderId: string, message: TopicMessage<OrderCommands>, correlationId: string): Promise<RouteResponse> {
+    requireOrder(orderId);
+    const outcome = await commands.send(topics.orderCommands, message, correlationId);
+    const location = `/api/v1/orders/${orderId}`;
+    if (!outcome.done) return { status: 202, headers: { location }, body: { orderId, status: 'PENDING', commandId: outcome.commandId, poll: location } };
+    if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') {
+      throw new HttpError(REJECTION_STATUS[outcome.rejection.code] ?? 409, outcome.rejection.code, outcome.rejection.message);
+    }
+    return { status: 200, body: requireOrder(orderId) };
+  }
+
+  return [
+    route({
+      method: 'post', path: '/api/v1/orders', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
+      body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
+      responses: { 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
+      handle: async ({ body, headers, correlationId }) => {
+        const key = headers['idempotency-key'];
+        if (typeof key !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(key)) throw badRequest('the Idempotency-Key header is required (1-200 visible ASCII characters)');
+        const orderId = orderIdFor(body.customerId, key);
+        const requestHash = crypto.createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items: body.items })).digest('hex');
+        const location = `/api/v1/orders/${orderId}`;
+        const existing = orderQueries.order(read.db(ORDERS), orderId);
+        if (existing) {
+          if (existing.request_hash !== requestHash) throw conflict('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${key} was already used for a different order request`);
+          return { status: 202, headers: { location }, body: { orderId, status: existing.status } };
+        }
+        const snapshot = orderQueries.snapshot(read.db(CATALOGUE_SNAPSHOT), body.items.map((i) => i.variantId));
+        const lines: PlaceOrder['lines'] = body.items.map((item) => {
+          const s = snapshot.get(item.variantId);
+          return { variantId: item.variantId, productId: s?.product_id ?? null, sku: s?.sku ?? null, quantity: item.quantity, unitPriceMinor: s?.price_minor ?? null, currency: s?.currency ?? null, variantStatus: s?.status ?? 'UNKNOWN' };
+        });
+        const currency = lines.find((l) => l.currency)?.currency ?? 'EUR';
+        const check = await priceCheck(currency, lines, correlationId);
+        const outcome = await commands.send(topics.orderCommands, {
+          type: 'PlaceOrder',
+          data: { orderId, customerId: body.customerId, currency, lines, idempotencyKey: key, requestHash, priceNotes: check.notes, reviewReasons: check.reviewReasons },
+        }, correlationId);
+        if (outcome.done && outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') {
+          const message = outcome.rejection.message.replace(/^lines\[/, 'items[');
+          throw new HttpError(REJECTION_STATUS[outcome.rejection.code] ?? 409, outcome.rejection.code, message);
+        }
+        return { status: 202, headers: { location }, body: { orderId, status: view(orderId)?.status ?? 'PENDING' } };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/v1/orders/:id', summary: 'An order; waitFor (comma-separated statuses) long-polls up to timeoutMs', tags: ['orders'],
+      params: OrderPath,
+      query: Type.Object({
+        waitFor: Type.Optional(Type.String({ pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$` })),
+        timeoutMs: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
+      }),
+      responses: { 200: 'the order (in one of the statuses waited for, or as it stands at the timeout)', 404: 'unknown order' },
+      handle: async ({ params, query, req }) => {
+        const wanted = query.waitFor?.split(',');
+        const deadline = Date.now() + Math.min(Number(query.timeoutMs ?? 10_000), 30_000);
+        const gone = new AbortController();
+        req.once('close', () => gone.abort());
+        let order = view(params.id);
+        // Waiting for an order that will exist is allowed (it may have just been placed).
+        while (wanted && !gone.signal.aborted && !(order && wanted.includes(order.status)) && Date.now() < deadline) {
+          await watchers.changed(params.id, deadline - Date.now(), gone.signal);
+          order = view(params.id);
+        }
+        if (!order) throw notFound(`order ${params.id}`);
+        return { status: 200, body: order };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/v1/orders/:id/items', summary: 'The lines of an order', tags: ['orders'], params: OrderPath,
+      responses: { 200: 'the lines', 404: 'unknown order' },
+      handle: ({ params }) => {
+        requireOrder(params.id);
+        return { status: 200, body: orderQueries.items(read.db(ORDER_ITEMS), params.id).map(itemView) };
+      },
+    }),
+    route({
+      method: 'post', path: '/api/v1/orders/:id/cancel', summary: 'Cancel an order; its reservations are released', tags: ['orders'],
+      params: OrderPath, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+      responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order can no longer be cancelled' },
+      handle: ({ params, body, correlationId }) => act(params.id, { type: 'CancelOrder', data: { orderId: params.id, reason: body?.reason ?? null } }, correlationId),
+    }),
+    route({
+      method: 'post', path: '/api/v1/orders/:id/pay', summary: 'Record payment; reserved units become sales', tags: ['orders'], params: OrderPath,
+      responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not confirmed' },
+      handle: ({ params, correlationId }) => act(params.id, { type: 'PayOrder', data: { orderId: params.id } }, correlationId),
+    }),
+    route({
+      method: 'post', path: '/api/v1/orders/:id/return', summary: 'Return units of a paid order; they are restocked', tags: ['orders'],
+      params: OrderPath, body: Type.Object({ items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
+      responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not paid', 422: 'more returned than bought' },
+      handle: ({ params, body, correlationId }) => act(params.id, { type: 'ReturnOrder', data: { orderId: params.id, items: body.items } }, correlationId),
+    }),
+  ];
+}
