@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { stop } from '../../scripts/embedded/processes.ts';
 import { startRegistry } from '../../scripts/embedded/registry.ts';
 import { fromHeaders, newId, toHeaders } from '../../services/platform/headers.ts';
-import { subjectName, topicSchemas } from '../../services/platform/schemas/catalog.ts';
+import { schemaCatalog, subjectName, topicSchemas } from '../../services/platform/schemas/catalog.ts';
 import { createCodec, createRegistryClient, DecodeError } from '../../services/platform/schemas/codec.ts';
 import { IncompatibleSchemaError, registerAll, registerRecord } from '../../services/platform/schemas/register.ts';
 import type { StockReserved } from '../../schemas/generated/inventory.events.ts';
@@ -28,9 +28,13 @@ describe('schemas on the real registry', function () {
     expect(result.stdout).to.match(/^schemas: 55 subjects registered/);
 
     const url = env.config.schemaRegistryUrl;
-    const subjects = ((await (await fetch(`${url}/subjects`)).json()) as string[]).filter((s) => s.startsWith(env.prefix));
-    expect(subjects).to.have.length(55);
-    expect(subjects).to.include(`${env.prefix}inventory.events-commerce.inventory.StockReserved`);
+    const expected = schemaCatalog().flatMap((t) => t.records.map((r) => subjectName(`${env.prefix}${t.topic}`, r)));
+    expect(expected).to.have.length(55);
+    for (const subject of expected) {
+      const res = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions`);
+      expect(res.status, subject).to.equal(200);
+    }
+    expect(expected).to.include(`${env.prefix}inventory.events-commerce.inventory.StockReserved`);
     const config = (await (await fetch(`${url}/config/${env.prefix}inventory.events-commerce.inventory.StockReserved`)).json()) as { compatibilityLevel: string };
     expect(config.compatibilityLevel).to.equal('BACKWARD_TRANSITIVE');
     const versions = (await (await fetch(`${url}/subjects/${env.prefix}inventory.events-commerce.inventory.StockReserved/versions`)).json()) as number[];
