@@ -8,10 +8,7 @@ import { runService, type Component, type ServiceDefinition } from '../platform/
 import { inventoryAggregate } from './aggregate.ts';
 import { catalogueToInventory } from './catalogue-translator.ts';
 import { inventoryRoutes } from './http/routes.ts';
-import { allocationsProjection } from './projections/allocations.ts';
-import { movementsProjection } from './projections/movements.ts';
-import { stockProjection } from './projections/stock.ts';
-import { valuationProjection } from './projections/valuation.ts';
+import { inventoryReadModels } from './read-models.ts';
 
 export const inventoryService: ServiceDefinition = {
   name: 'inventory',
@@ -43,7 +40,7 @@ export const inventoryService: ServiceDefinition = {
     });
     const api = createApi(context, {
       port: config.ports.inventory,
-      projections: [stockProjection(topics), allocationsProjection(topics), movementsProjection(topics), valuationProjection(topics)],
+      projections: inventoryReadModels(topics),
       routes: (deps) => inventoryRoutes({ topics, ...deps }),
     });
     const components: Component[] = [

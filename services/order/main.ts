@@ -14,9 +14,7 @@ import { discontinuationFlagger } from './discontinuation-flagger.ts';
 import { orderRoutes } from './http/routes.ts';
 import { createStatusWatchers } from './http/status-watchers.ts';
 import { inventoryToOrders } from './inventory-translator.ts';
-import { catalogueSnapshotProjection } from './projections/catalogue-snapshot.ts';
-import { orderItemsProjection } from './projections/order-items.ts';
-import { ordersProjection } from './projections/orders.ts';
+import { orderReadModels } from './read-models.ts';
 
 export const orderService: ServiceDefinition = {
   name: 'order',
@@ -59,7 +57,7 @@ export const orderService: ServiceDefinition = {
     });
     const api = createApi(context, {
       port: config.ports.order,
-      projections: [ordersProjection(topics), orderItemsProjection(topics), catalogueSnapshotProjection(topics)],
+      projections: orderReadModels(topics),
       routes: (deps) => orderRoutes({ topics, watchers, productDetails, priceCheckTimeoutMs: 1500, ...deps }),
       onEvent: (event) => {
         if (event.topic === topics.orderEvents.baseName && typeof event.data.orderId === 'string') watchers.notify(event.data.orderId);

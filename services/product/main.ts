@@ -10,10 +10,7 @@ import { createDetailsResponder } from './details-responder.ts';
 import { productRoutes } from './http/routes.ts';
 import { createInventoryClient } from './inventory-client.ts';
 import { inventoryToCatalogue } from './inventory-translator.ts';
-import { catalogueProjection } from './projections/catalogue.ts';
-import { pricesProjection } from './projections/prices.ts';
-import { searchProjection } from './projections/search.ts';
-import { stockViewProjection } from './projections/stock-view.ts';
+import { productReadModels } from './read-models.ts';
 
 export const productService: ServiceDefinition = {
   name: 'product',
@@ -49,7 +46,7 @@ export const productService: ServiceDefinition = {
     });
     const api = createApi(context, {
       port: config.ports.product,
-      projections: [catalogueProjection(topics), stockViewProjection(topics), pricesProjection(topics), searchProjection(topics)],
+      projections: productReadModels(topics),
       routes: (deps) => productRoutes({ topics, inventory, ...deps }),
     });
     const responder = createDetailsResponder({ kafka, codec, topics, read: api.read, groupId: `${config.topicPrefix}product-details-responder`, logger: logger.child({ component: 'details-responder' }) });

@@ -1,22 +1,32 @@
 // Keeps a service's read models up to date: one consumer reads every partition
 // of every topic its projections need (each instance holds a full replica, so
 // any instance can answer any query), and each fetched batch is applied to
-// each interested projection in one SQLite transaction together with that
-// projection's checkpoint. Positions live in SQLite, not in the consumer group:
-// the group is private to this process and never commits.
+// each projection in one SQLite transaction together with its checkpoint.
+// Positions live in SQLite, not in the consumer group: the group is private to
+// this process and never commits.
+//
+// A projection can get a *candidate*: a new database that replaces the live one
+// once it has caught up. Candidates come from the rebuild tool (which rewrites
+// the projection's pointer file: we watch it) and from a changed projection
+// version (rebuilt from the log in the background while the old database keeps
+// serving, no longer updated, since its tables belong to the old code). The
+// consumer seeks back to a candidate's checkpoints, every batch goes to both,
+// and the swap happens between two batches, so no request ever sees a
+// half-built model.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { createSafeProducer, type SafeProducer } from '../kafka/producer.ts';
-import { fromHeaders } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import { deadLetterRecord } from '../processing/dead-letters.ts';
-import { DecodeError, type Codec } from '../schemas/codec.ts';
+import type { Codec } from '../schemas/codec.ts';
 import type { TopicDescriptor } from '../topics.ts';
+import { applyBatch, BatchFailed, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
 import type { OutcomeWaiters } from './outcome-waiters.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { checkpoints, newDatabaseFile, openDatabase, projectionDir, readPointer, writePointer } from './store.ts';
+import { newDatabaseFile, projectionDir, readPointer, servingMode, writePointer, type Pointer } from './store.ts';
 
 export interface ProjectionRunnerOptions {
   kafka: Kafka;
@@ -32,6 +42,8 @@ export interface ProjectionRunnerOptions {
   onApplied?: (info: { projection: string; events: number; ms: number }) => void;
   /** Called for every event once every projection has applied it. */
   onEvent?: (event: ProjectedEvent) => void;
+  /** How often pointer files are checked for a rebuilt database. */
+  watchIntervalMs?: number;
 }
 
 export interface ProjectionRunner {
@@ -45,55 +57,75 @@ export interface ProjectionRunner {
   positions(): Map<string, bigint>;
   /** Resolves once the read models reflect everything the topic held when called. */
   waitForLogEnd(topic: TopicDescriptor, timeoutMs: number): Promise<void>;
+  /** Projections being rebuilt in the background, by name. */
+  rebuilding(): string[];
 }
 
-/** Thrown inside a projection's transaction to roll the whole batch back. */
-class BatchFailed extends Error {
-  constructor(readonly failed: ProjectedEvent[]) {
-    super(`${failed.length} event(s) failed`);
-  }
-}
-
-interface Handle {
+interface Slot {
   projection: Projection;
-  db: Database.Database;
-  apply: (event: ProjectedEvent) => void;
-  checkpoints: Map<string, bigint>;
-  saveCheckpoint: Database.Statement;
+  live: ProjectionHandle;
+  /** The live database belongs to an older version of the code: it serves, but is not updated. */
+  frozen: boolean;
+  candidate?: { handle: ProjectionHandle; pointer: Pointer; writePointer: boolean };
+  pointerSeen?: string;
 }
 
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
   const { kafka, codec, service, dataDir, projections, logger } = options;
   const maxAttempts = options.maxAttempts ?? 5;
-  const handles = new Map<string, Handle>();
+  const slots = new Map<string, Slot>();
   const topics = new Map<string, TopicDescriptor>(); // full name -> descriptor
   for (const p of projections) for (const t of p.topics) topics.set(t.name, t);
   const positions = new Map<string, bigint>();
+  const observedUpTo = new Map<string, bigint>();
+  const highWatermarks = new Map<string, bigint>();
   const startEnds = new Map<string, bigint>();
   const attempts = new Map<string, number>();
   let caughtUp = false;
   let consumer: Consumer | undefined;
   let dlq: SafeProducer | undefined;
+  let watcher: NodeJS.Timeout | undefined;
+  const retired: { db: Database.Database; file: string; at: number }[] = [];
 
-  function openHandle(projection: Projection): Handle {
-    const dir = projectionDir(dataDir, service);
-    let pointer = readPointer(dataDir, service, projection.name);
-    if (!pointer || pointer.version !== projection.version) {
-      pointer = { file: newDatabaseFile(projection), version: projection.version };
-      openDatabase(path.join(dir, pointer.file), projection).close();
-      writePointer(dataDir, service, projection.name, pointer);
+  const reads = (projection: Projection, topic: TopicDescriptor) => projection.topics.some((t) => t.name === topic.name);
+
+  function openSlot(projection: Projection): Slot {
+    const pointer = readPointer(dataDir, service, projection.name);
+    if (pointer && pointer.version === projection.version) {
+      return { projection, live: openHandle(projection, dataDir, service, pointer.file), frozen: false, pointerSeen: pointer.file };
     }
-    const db = openDatabase(path.join(dir, pointer.file), projection);
+    const fresh: Pointer = { file: newDatabaseFile(projection), version: projection.version };
+    if (!pointer) {
+      const live = openHandle(projection, dataDir, service, fresh.file);
+      writePointer(dataDir, service, projection.name, fresh);
+      return { projection, live, frozen: false, pointerSeen: fresh.file };
+    }
+    // A new version of the code: keep serving the old database while the new one is built.
+    logger.warn({ projection: projection.name, from: pointer.version, to: projection.version }, 'projection version changed; rebuilding it from the log in the background');
+    const old = openHandle({ ...projection, handler: () => () => {} }, dataDir, service, pointer.file);
     return {
       projection,
-      db,
-      apply: projection.handler(db),
-      checkpoints: checkpoints(db),
-      saveCheckpoint: db.prepare(`INSERT INTO _checkpoints (topic, partition, next_offset) VALUES (?, ?, ?) ON CONFLICT (topic, partition) DO UPDATE SET next_offset = excluded.next_offset`),
+      live: old,
+      frozen: true,
+      candidate: { handle: openHandle(projection, dataDir, service, fresh.file, { bulk: true }), pointer: fresh, writePointer: true },
+      pointerSeen: pointer.file,
     };
   }
 
-  const key = (topic: TopicDescriptor, partition: number) => `${topic.baseName}|${partition}`;
+  /** Where a partition must be read from: the lowest checkpoint among the databases fed from it. */
+  function startOffset(topic: TopicDescriptor, partition: number): bigint {
+    const k = checkpointKey(topic, partition);
+    let min: bigint | undefined;
+    for (const slot of slots.values()) {
+      if (!reads(slot.projection, topic)) continue;
+      const fed = [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])];
+      for (const h of fed) {
+        const c = h.checkpoints.get(k) ?? 0n;
+        if (min === undefined || c < min) min = c;
+      }
+    }
+    return min ?? startEnds.get(k) ?? 0n;
+  }
 
   function updateCaughtUp(): void {
     if (caughtUp) return;
@@ -102,105 +134,159 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     logger.info({ service }, 'read models caught up with the log');
   }
 
-  async function decodeBatch(topic: TopicDescriptor, partition: number, messages: KafkaMessage[]): Promise<ProjectedEvent[]> {
-    const events: ProjectedEvent[] = [];
-    for (const message of messages) {
-      try {
-        const decoded = await codec.decode(topic, message.value);
-        events.push({
-          topic: topic.baseName,
-          type: decoded.message.type,
-          data: decoded.message.data as Record<string, unknown>,
-          meta: fromHeaders(message.headers, Number(message.timestamp)),
-          partition,
-          offset: BigInt(message.offset),
-          key: message.key?.toString(),
-        });
-      } catch (error) {
-        if (!(error instanceof DecodeError) || !error.permanent) throw error;
-        // Poison: into the dead-letter topic before the checkpoint moves past it.
-        await dlq!.send({ topic: `${topic.name}.dlq`, acks: -1, messages: [deadLetterRecord({ topic: topic.name, partition, message }, `undecodable: ${error.message}`, `${service}-read-models`)] });
-        logger.warn({ topic: topic.name, partition, offset: message.offset, reason: error.message }, 'event dead-lettered');
+  /** Swaps a candidate in once, for every partition it reads, it is where the live model is (or at the log's end). */
+  function maybeSwap(slot: Slot): void {
+    const candidate = slot.candidate;
+    if (!candidate) return;
+    for (const topic of slot.projection.topics) {
+      for (const [k, end] of highWatermarks) {
+        if (!k.startsWith(`${topic.baseName}|`)) continue;
+        const target = slot.frozen ? end : (slot.live.checkpoints.get(k) ?? 0n);
+        if ((candidate.handle.checkpoints.get(k) ?? 0n) < target) return;
       }
     }
-    return events;
+    servingMode(candidate.handle.db);
+    if (candidate.writePointer) writePointer(dataDir, service, slot.projection.name, candidate.pointer);
+    retired.push({ db: slot.live.db, file: slot.live.file, at: Date.now() });
+    slot.live = candidate.handle;
+    slot.frozen = false;
+    slot.candidate = undefined;
+    slot.pointerSeen = candidate.pointer.file;
+    logger.info({ projection: slot.projection.name, file: candidate.pointer.file }, 'rebuilt projection swapped in');
   }
 
-  /** Applies a batch to one projection in one transaction, or throws BatchFailed having changed nothing. */
-  function applyBatch(handle: Handle, topic: TopicDescriptor, partition: number, events: ProjectedEvent[], next: bigint, skip: Set<bigint>): void {
-    const from = handle.checkpoints.get(key(topic, partition)) ?? 0n;
-    const failed: ProjectedEvent[] = [];
-    handle.db.transaction(() => {
-      for (const event of events) {
-        if (event.offset < from || skip.has(event.offset)) continue;
-        try {
-          handle.db.transaction(() => handle.apply(event))(); // a savepoint per event
-        } catch (error) {
-          failed.push(event);
-          logger.warn({ projection: handle.projection.name, topic: topic.name, offset: String(event.offset), error: (error as Error).message }, 'projection handler failed');
-        }
+  function dropCandidate(slot: Slot, reason: string): void {
+    if (!slot.candidate) return;
+    logger.error({ projection: slot.projection.name, reason }, 'candidate projection dropped; the live one keeps serving');
+    slot.candidate.handle.db.close();
+    slot.candidate = undefined;
+  }
+
+  /** A rebuilt database appeared behind the pointer: feed it from its checkpoints, swap when it caught up. */
+  function checkPointers(): void {
+    for (const slot of slots.values()) {
+      const pointer = readPointer(dataDir, service, slot.projection.name);
+      if (!pointer || pointer.file === slot.pointerSeen || pointer.file === slot.candidate?.pointer.file) continue;
+      if (pointer.version !== slot.projection.version) {
+        logger.warn({ projection: slot.projection.name, version: pointer.version }, 'ignoring a rebuilt projection of another version');
+        slot.pointerSeen = pointer.file;
+        continue;
       }
-      if (failed.length > 0) throw new BatchFailed(failed);
-      if (next > from) handle.saveCheckpoint.run(topic.baseName, partition, next);
-    })();
-    if (next > from) handle.checkpoints.set(key(topic, partition), next);
+      if (slot.candidate) dropCandidate(slot, 'replaced by a newer rebuild');
+      slot.candidate = { handle: openHandle(slot.projection, dataDir, service, pointer.file), pointer, writePointer: false };
+      slot.pointerSeen = pointer.file;
+      logger.info({ projection: slot.projection.name, file: pointer.file }, 'rebuilt projection found; catching it up before the swap');
+      seekToStart(slot.projection.topics);
+    }
+    // An idle log brings no batch: a candidate already caught up swaps here.
+    for (const slot of slots.values()) maybeSwap(slot);
+    const now = Date.now();
+    for (const r of retired.filter((x) => now - x.at > 5_000)) {
+      // Requests read synchronously; a few seconds is plenty for any still holding it.
+      r.db.close();
+      fs.rmSync(path.join(projectionDir(dataDir, service), r.file), { force: true });
+      for (const suffix of ['-wal', '-shm']) fs.rmSync(path.join(projectionDir(dataDir, service), `${r.file}${suffix}`), { force: true });
+      retired.splice(retired.indexOf(r), 1);
+    }
+  }
+
+  function seekToStart(forTopics: TopicDescriptor[]): void {
+    if (!consumer) return;
+    for (const topic of forTopics) {
+      for (const k of startEnds.keys()) {
+        const [base, p] = k.split('|') as [string, string];
+        if (base !== topic.baseName) continue;
+        const offset = startOffset(topic, Number(p));
+        if (offset < (positions.get(k) ?? 0n)) consumer.seek({ topic: topic.name, partition: Number(p), offset: String(offset) });
+      }
+    }
+  }
+
+  async function deadLetter(topic: TopicDescriptor, partition: number, message: KafkaMessage, reason: string): Promise<void> {
+    await dlq!.send({ topic: `${topic.name}.dlq`, messages: [deadLetterRecord({ topic: topic.name, partition, message }, reason, `${service}-read-models`)] });
+    logger.warn({ topic: topic.name, partition, offset: message.offset, reason }, 'event dead-lettered');
+  }
+
+  async function applyToLive(slot: Slot, topic: TopicDescriptor, partition: number, events: ProjectedEvent[], next: bigint, messages: KafkaMessage[]): Promise<number> {
+    const skip = new Set<bigint>();
+    for (;;) {
+      try {
+        return applyBatch(slot.live, topic, partition, events, next, skip);
+      } catch (error) {
+        if (!(error instanceof BatchFailed)) throw error;
+        const first = error.failed[0]!;
+        const attemptKey = `${slot.projection.name}|${topic.name}|${partition}|${first.offset}`;
+        const attempt = (attempts.get(attemptKey) ?? 0) + 1;
+        attempts.set(attemptKey, attempt);
+        logger.warn({ projection: slot.projection.name, topic: topic.name, offset: String(first.offset), attempt }, 'projection handler failed');
+        if (attempt < maxAttempts) throw new Error(`projection ${slot.projection.name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts})`);
+        // Still failing after bounded retries: dead-letter those events and go on.
+        for (const event of error.failed) {
+          await deadLetter(topic, partition, messages.find((m) => BigInt(m.offset) === event.offset)!, `projection ${slot.projection.name} kept failing`);
+          skip.add(event.offset);
+        }
+        attempts.delete(attemptKey);
+      }
+    }
   }
 
   async function eachBatch({ batch }: EachBatchPayload): Promise<void> {
     const topic = topics.get(batch.topic)!;
     const partition = batch.partition;
-    const events = await decodeBatch(topic, partition, batch.messages);
+    const k = checkpointKey(topic, partition);
+    highWatermarks.set(k, BigInt(batch.highWatermark));
+    const events = await decodeBatch(codec, topic, partition, batch.messages, (message, reason) => deadLetter(topic, partition, message, reason));
     const next = BigInt(batch.lastOffset()) + 1n;
-    const started = Date.now();
-    for (const handle of handles.values()) {
-      if (!handle.projection.topics.some((t) => t.name === topic.name)) continue;
-      const skip = new Set<bigint>();
-      for (;;) {
-        let failed: ProjectedEvent[];
+    for (const slot of slots.values()) {
+      if (!reads(slot.projection, topic)) continue;
+      const started = Date.now();
+      const applied = slot.frozen ? 0 : await applyToLive(slot, topic, partition, events, next, batch.messages);
+      if (slot.candidate) {
         try {
-          applyBatch(handle, topic, partition, events, next, skip);
-          break;
+          applyBatch(slot.candidate.handle, topic, partition, events, next);
         } catch (error) {
-          if (!(error instanceof BatchFailed)) throw error;
-          failed = error.failed;
+          dropCandidate(slot, (error as Error).message);
         }
-        const attemptKey = `${handle.projection.name}|${topic.name}|${partition}|${failed[0]!.offset}`;
-        const attempt = (attempts.get(attemptKey) ?? 0) + 1;
-        attempts.set(attemptKey, attempt);
-        if (attempt < maxAttempts) throw new Error(`projection ${handle.projection.name} failed on ${topic.name}[${partition}]@${failed[0]!.offset} (attempt ${attempt}/${maxAttempts})`);
-        // Still failing after bounded retries: dead-letter those events and go on.
-        for (const event of failed) {
-          const message = batch.messages.find((m) => BigInt(m.offset) === event.offset)!;
-          await dlq!.send({ topic: `${topic.name}.dlq`, acks: -1, messages: [deadLetterRecord({ topic: topic.name, partition, message }, `projection ${handle.projection.name} kept failing`, `${service}-read-models`)] });
-          skip.add(event.offset);
-        }
-        attempts.delete(attemptKey);
       }
-      options.onApplied?.({ projection: handle.projection.name, events: events.length, ms: Date.now() - started });
+      if (applied) options.onApplied?.({ projection: slot.projection.name, events: applied, ms: Date.now() - started });
+      maybeSwap(slot);
     }
+    // Events re-read for a candidate were observed the first time round.
+    const seen = observedUpTo.get(k) ?? 0n;
     for (const event of events) {
+      if (event.offset < seen) continue;
       options.waiters?.observe(event);
       options.onEvent?.(event);
     }
+    if (next > seen) observedUpTo.set(k, next);
   }
 
   return {
     async start() {
-      for (const p of projections) handles.set(p.name, openHandle(p));
+      for (const p of projections) slots.set(p.name, openSlot(p));
       const admin = kafka.admin();
       await admin.connect();
       try {
         for (const topic of topics.values()) {
-          for (const o of await admin.fetchTopicOffsets(topic.name)) startEnds.set(key(topic, o.partition), BigInt(o.high));
+          for (const o of await admin.fetchTopicOffsets(topic.name)) {
+            startEnds.set(checkpointKey(topic, o.partition), BigInt(o.high));
+            highWatermarks.set(checkpointKey(topic, o.partition), BigInt(o.high));
+          }
         }
       } finally {
         await admin.disconnect();
       }
-      // Where each partition starts: the lowest checkpoint among the projections reading it.
       for (const k of startEnds.keys()) {
-        const [base] = k.split('|');
-        const readers = [...handles.values()].filter((h) => h.projection.topics.some((t) => t.baseName === base));
-        positions.set(k, readers.reduce((min, h) => { const c = h.checkpoints.get(k) ?? 0n; return c < min ? c : min; }, BigInt(Number.MAX_SAFE_INTEGER)));
+        const [base, p] = k.split('|') as [string, string];
+        const topic = [...topics.values()].find((t) => t.baseName === base)!;
+        const from = startOffset(topic, Number(p));
+        positions.set(k, from);
+      }
+      // Events a live model already holds were observed by a previous run.
+      for (const [k] of startEnds) {
+        let max = 0n;
+        for (const slot of slots.values()) if (!slot.frozen) max = (slot.live.checkpoints.get(k) ?? 0n) > max ? (slot.live.checkpoints.get(k) ?? 0n) : max;
+        observedUpTo.set(k, max);
       }
       updateCaughtUp();
       dlq = createSafeProducer(kafka);
@@ -208,39 +294,58 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       consumer = kafka.consumer({
         groupId: `${options.topicPrefix}${service}-read-models-${crypto.randomUUID()}`,
         maxWaitTimeInMs: 100,
+        maxBytesPerPartition: 2 * 1024 * 1024,
         sessionTimeout: 30_000,
         retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
       });
       consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
         const topic = topics.get(payload.topic);
         if (!topic) return;
-        const k = key(topic, payload.partition);
+        const k = checkpointKey(topic, payload.partition);
         const next = BigInt(payload.lastOffset) + 1n;
-        if (next > (positions.get(k) ?? 0n)) positions.set(k, next);
+        positions.set(k, next);
+        highWatermarks.set(k, BigInt(payload.highWatermark));
+        // A batch of only transaction markers or aborted records never reaches
+        // eachBatch; move checkpoints over it, for models that hold what precedes it.
+        if (payload.firstOffset !== null && payload.firstOffset !== undefined) {
+          for (const slot of slots.values()) {
+            if (!reads(slot.projection, topic)) continue;
+            for (const h of [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])]) {
+              const cp = h.checkpoints.get(k) ?? 0n;
+              if (cp >= BigInt(payload.firstOffset) && cp < next) applyBatch(h, topic, payload.partition, [], next);
+            }
+            maybeSwap(slot);
+          }
+        }
         updateCaughtUp();
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         for (const [topicName, partitions] of Object.entries(payload.memberAssignment)) {
           const topic = topics.get(topicName);
           if (!topic) continue;
-          for (const partition of partitions) {
-            consumer!.seek({ topic: topicName, partition, offset: String(positions.get(key(topic, partition)) ?? 0n) });
-          }
+          for (const partition of partitions) consumer!.seek({ topic: topicName, partition, offset: String(startOffset(topic, partition)) });
         }
       });
       await consumer.connect();
       await consumer.subscribe({ topics: [...topics.keys()], fromBeginning: true });
       await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachBatch });
+      watcher = setInterval(checkPointers, options.watchIntervalMs ?? 500);
+      watcher.unref();
     },
     async stop() {
+      if (watcher) clearInterval(watcher);
       await consumer?.disconnect();
       await dlq?.disconnect();
-      for (const h of handles.values()) h.db.close();
+      for (const slot of slots.values()) {
+        slot.live.db.close();
+        slot.candidate?.handle.db.close();
+      }
+      for (const r of retired) r.db.close();
     },
     db(name) {
-      const handle = handles.get(name);
-      if (!handle) throw new Error(`${service} has no projection named ${name}`);
-      return handle.db;
+      const slot = slots.get(name);
+      if (!slot) throw new Error(`${service} has no projection named ${name}`);
+      return slot.live.db;
     },
     caughtUp: () => caughtUp,
     positions: () => new Map(positions),
@@ -249,10 +354,11 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await admin.connect();
       const ends = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
       const deadline = Date.now() + timeoutMs;
-      while (ends.some((e) => (positions.get(key(topic, e.partition)) ?? 0n) < BigInt(e.high))) {
+      while (ends.some((e) => (positions.get(checkpointKey(topic, e.partition)) ?? 0n) < BigInt(e.high))) {
         if (Date.now() > deadline) throw new Error(`read models did not reach the end of ${topic.name} within ${timeoutMs}ms`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
+    rebuilding: () => [...slots.values()].filter((s) => s.candidate).map((s) => s.projection.name),
   };
 }

@@ -43,14 +43,34 @@ export function newDatabaseFile(projection: Projection): string {
   return `${projection.name}.v${projection.version}.${stamp}.${process.pid}.sqlite`;
 }
 
-export function openDatabase(file: string, projection: Projection): Database.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file);
+export interface OpenOptions {
+  /**
+   * For a database being rebuilt, which nobody reads yet: no journal, no
+   * syncing (a crash just means rebuilding again). servingMode() switches it
+   * to the live settings before it is swapped in.
+   */
+  bulk?: boolean;
+}
+
+/** The settings of a database that serves reads. */
+export function servingMode(db: Database.Database): void {
   // WAL lets HTTP reads proceed while a batch is written; NORMAL sync may lose
   // the last transactions on power loss, which the checkpoint makes harmless:
   // they are replayed from the log.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+}
+
+export function openDatabase(file: string, projection: Projection, options: OpenOptions = {}): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  if (options.bulk) {
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -262144'); // 256 MiB
+  } else {
+    servingMode(db);
+  }
   db.exec(`
     CREATE TABLE IF NOT EXISTS _checkpoints (topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition));
     CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -1,0 +1,11 @@
+// Inventory's read models, in one place for the service and the rebuild tool.
+import type { Projection } from '../platform/projections/projection.ts';
+import type { Topics } from '../platform/topics.ts';
+import { allocationsProjection } from './projections/allocations.ts';
+import { movementsProjection } from './projections/movements.ts';
+import { stockProjection } from './projections/stock.ts';
+import { valuationProjection } from './projections/valuation.ts';
+
+export function inventoryReadModels(topics: Topics): Projection[] {
+  return [stockProjection(topics), allocationsProjection(topics), movementsProjection(topics), valuationProjection(topics)];
+}

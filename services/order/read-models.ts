@@ -1,0 +1,10 @@
+// The order service's read models, in one place for the service and the rebuild tool.
+import type { Projection } from '../platform/projections/projection.ts';
+import type { Topics } from '../platform/topics.ts';
+import { catalogueSnapshotProjection } from './projections/catalogue-snapshot.ts';
+import { orderItemsProjection } from './projections/order-items.ts';
+import { ordersProjection } from './projections/orders.ts';
+
+export function orderReadModels(topics: Topics): Projection[] {
+  return [ordersProjection(topics), orderItemsProjection(topics), catalogueSnapshotProjection(topics)];
+}

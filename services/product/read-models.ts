@@ -1,0 +1,11 @@
+// The product service's read models, in one place for the service and the rebuild tool.
+import type { Projection } from '../platform/projections/projection.ts';
+import type { Topics } from '../platform/topics.ts';
+import { catalogueProjection } from './projections/catalogue.ts';
+import { pricesProjection } from './projections/prices.ts';
+import { searchProjection } from './projections/search.ts';
+import { stockViewProjection } from './projections/stock-view.ts';
+
+export function productReadModels(topics: Topics): Projection[] {
+  return [catalogueProjection(topics), stockViewProjection(topics), pricesProjection(topics), searchProjection(topics)];
+}
