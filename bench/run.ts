@@ -4,11 +4,13 @@
 import { runCli, UsageError } from '../scripts/cli.ts';
 import { down, up } from '../scripts/embedded/stack.ts';
 import { checkoutBenchmark } from './checkout.ts';
+import { rebuildBenchmark } from './rebuild.ts';
 import { reservationsBenchmark } from './reservations.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
   reservations: reservationsBenchmark,
   checkout: checkoutBenchmark,
+  rebuild: rebuildBenchmark,
 };
 
 runCli('bench', async () => {

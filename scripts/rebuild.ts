@@ -8,8 +8,8 @@
 // Uses DATA_DIR, TOPIC_PREFIX and the broker and registry settings of the service.
 import cliProgress from 'cli-progress';
 import { runCli, UsageError } from './cli.ts';
-import { inventoryReadModels } from '../services/inventory/read-models.ts';
-import { orderReadModels } from '../services/order/read-models.ts';
+import { inventoryReadModels, inventoryReadModelsSource } from '../services/inventory/read-models.ts';
+import { orderReadModels, orderReadModelsSource } from '../services/order/read-models.ts';
 import { loadConfig } from '../services/platform/config.ts';
 import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
@@ -17,12 +17,13 @@ import { planRebuild, rebuildProjections } from '../services/platform/projection
 import type { Projection } from '../services/platform/projections/projection.ts';
 import { createCodec } from '../services/platform/schemas/codec.ts';
 import { topicsFor, type Topics } from '../services/platform/topics.ts';
-import { productReadModels } from '../services/product/read-models.ts';
+import type { ReadModelSource } from '../services/platform/projections/worker-protocol.ts';
+import { productReadModels, productReadModelsSource } from '../services/product/read-models.ts';
 
-const SERVICES: Record<string, (topics: Topics) => Projection[]> = {
-  inventory: inventoryReadModels,
-  product: productReadModels,
-  order: orderReadModels,
+const SERVICES: Record<string, { readModels: (topics: Topics) => Projection[]; source: ReadModelSource }> = {
+  inventory: { readModels: inventoryReadModels, source: inventoryReadModelsSource },
+  product: { readModels: productReadModels, source: productReadModelsSource },
+  order: { readModels: orderReadModels, source: orderReadModelsSource },
 };
 const USAGE = 'usage: npm run rebuild -- <service> [<projection>] [--verify] [--dry-run]';
 
@@ -32,10 +33,10 @@ runCli('rebuild', async () => {
   const [service, only, ...extra] = args.filter((a) => !a.startsWith('--'));
   const unknownFlags = [...flags].filter((f) => f !== '--verify' && f !== '--dry-run');
   if (!service || extra.length || unknownFlags.length) throw new UsageError(`${unknownFlags.length ? `unknown option ${unknownFlags.join(' ')}; ` : ''}${USAGE}`);
-  const readModels = SERVICES[service];
-  if (!readModels) throw new UsageError(`unknown service '${service}' (have: ${Object.keys(SERVICES).join(', ')}); ${USAGE}`);
+  const definition = SERVICES[service];
+  if (!definition) throw new UsageError(`unknown service '${service}' (have: ${Object.keys(SERVICES).join(', ')}); ${USAGE}`);
   const config = loadConfig();
-  const all = readModels(topicsFor(config.topicPrefix));
+  const all = definition.readModels(topicsFor(config.topicPrefix));
   const projections = only ? all.filter((p) => p.name === only) : all;
   if (projections.length === 0) throw new UsageError(`${service} has no projection '${only}' (have: ${all.map((p) => p.name).join(', ')})`);
 
@@ -70,8 +71,11 @@ runCli('rebuild', async () => {
       kafka,
       codec,
       service,
+      topicPrefix: config.topicPrefix,
+      registryUrl: config.schemaRegistryUrl,
       dataDir: config.dataDir,
       projections,
+      source: definition.source,
       verify: flags.has('--verify'),
       onProgress: ({ projection, done, total }) => {
         const seconds = Math.max((Date.now() - started) / 1000, 0.001);

@@ -1,5 +1,6 @@
 // Inventory's read models, in one place for the service and the rebuild tool.
 import type { Projection } from '../platform/projections/projection.ts';
+import type { ReadModelSource } from '../platform/projections/worker-protocol.ts';
 import type { Topics } from '../platform/topics.ts';
 import { allocationsProjection } from './projections/allocations.ts';
 import { movementsProjection } from './projections/movements.ts';
@@ -9,3 +10,6 @@ import { valuationProjection } from './projections/valuation.ts';
 export function inventoryReadModels(topics: Topics): Projection[] {
   return [stockProjection(topics), allocationsProjection(topics), movementsProjection(topics), valuationProjection(topics)];
 }
+
+/** Where a rebuild's worker thread finds these read models. */
+export const inventoryReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'inventoryReadModels' };

@@ -12,7 +12,9 @@ import type { Topics, TopicMessage } from '../platform/topics.ts';
 import { ORDER_ITEMS } from './projections/order-items.ts';
 
 const openOrders = perDatabase((db) =>
-  db.prepare(`SELECT DISTINCT order_id FROM order_items WHERE variant_id = ? AND order_status IN ('PENDING', 'CONFIRMED') ORDER BY order_id`),
+  db.prepare(`
+    SELECT DISTINCT i.order_id FROM order_items i JOIN order_state s USING (order_id)
+    WHERE i.variant_id = ? AND s.status IN ('PENDING', 'CONFIRMED') ORDER BY i.order_id`),
 );
 
 export function discontinuationFlagger(topics: Topics, read: ProjectionRunner) {

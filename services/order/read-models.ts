@@ -1,5 +1,6 @@
 // The order service's read models, in one place for the service and the rebuild tool.
 import type { Projection } from '../platform/projections/projection.ts';
+import type { ReadModelSource } from '../platform/projections/worker-protocol.ts';
 import type { Topics } from '../platform/topics.ts';
 import { catalogueSnapshotProjection } from './projections/catalogue-snapshot.ts';
 import { orderItemsProjection } from './projections/order-items.ts';
@@ -8,3 +9,6 @@ import { ordersProjection } from './projections/orders.ts';
 export function orderReadModels(topics: Topics): Projection[] {
   return [ordersProjection(topics), orderItemsProjection(topics), catalogueSnapshotProjection(topics)];
 }
+
+/** Where a rebuild's worker thread finds these read models. */
+export const orderReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'orderReadModels' };

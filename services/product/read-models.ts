@@ -1,5 +1,6 @@
 // The product service's read models, in one place for the service and the rebuild tool.
 import type { Projection } from '../platform/projections/projection.ts';
+import type { ReadModelSource } from '../platform/projections/worker-protocol.ts';
 import type { Topics } from '../platform/topics.ts';
 import { catalogueProjection } from './projections/catalogue.ts';
 import { pricesProjection } from './projections/prices.ts';
@@ -9,3 +10,6 @@ import { stockViewProjection } from './projections/stock-view.ts';
 export function productReadModels(topics: Topics): Projection[] {
   return [catalogueProjection(topics), stockViewProjection(topics), pricesProjection(topics), searchProjection(topics)];
 }
+
+/** Where a rebuild's worker thread finds these read models. */
+export const productReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'productReadModels' };

@@ -10,6 +10,8 @@ export function movementsProjection(topics: Topics): Projection {
     name: MOVEMENTS,
     version: 1,
     topics: [topics.inventoryEvents],
+    indexes: ['CREATE INDEX movements_sales ON movements (variant_id, change_type, occurred_at)'],
+    handles: ['StockLevelChanged'],
     migrate(db) {
       db.exec(`
         CREATE TABLE movements (
@@ -23,8 +25,7 @@ export function movementsProjection(topics: Topics): Projection {
           order_id TEXT,
           reason TEXT,
           PRIMARY KEY (variant_id, version)
-        );
-        CREATE INDEX movements_sales ON movements (variant_id, change_type, occurred_at);
+        ) WITHOUT ROWID;
       `);
     },
     handler(db) {

@@ -10,10 +10,11 @@ export function valuationProjection(topics: Topics): Projection {
     name: VALUATION,
     version: 1,
     topics: [topics.inventoryEvents, topics.productEvents],
+    handles: ['ProductVariantCreated', 'ProductPriceChanged', 'InventoryRecordInitialized', 'StockLevelChanged', 'InventoryRecordRetired'],
     migrate(db) {
       db.exec(`
-        CREATE TABLE prices (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, product_version INTEGER NOT NULL);
-        CREATE TABLE on_hand (variant_id TEXT PRIMARY KEY, sku TEXT NOT NULL, quantity INTEGER NOT NULL, version INTEGER NOT NULL);
+        CREATE TABLE prices (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, product_version INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE on_hand (variant_id TEXT PRIMARY KEY, sku TEXT NOT NULL, quantity INTEGER NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
       `);
     },
     handler(db) {

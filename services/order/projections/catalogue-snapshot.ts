@@ -12,8 +12,8 @@ export function catalogueSnapshotProjection(topics: Topics): Projection {
     topics: [topics.productEvents],
     migrate(db) {
       db.exec(`
-        CREATE TABLE products (product_id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL);
-        CREATE TABLE variants (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, sku TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL);
+        CREATE TABLE products (product_id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE variants (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, sku TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, status TEXT NOT NULL) WITHOUT ROWID;
       `);
     },
     handler(db) {

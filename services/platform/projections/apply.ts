@@ -5,7 +5,8 @@
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { KafkaMessage } from 'kafkajs';
-import { fromHeaders } from '../headers.ts';
+import type { IHeaders } from 'kafkajs';
+import { fromHeaders, HEADER, headerText, type MessageMetadata } from '../headers.ts';
 import { DecodeError, type Codec } from '../schemas/codec.ts';
 import type { TopicDescriptor } from '../topics.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
@@ -23,8 +24,11 @@ export interface ProjectionHandle {
 
 /** Thrown inside a projection's transaction to roll the whole batch back. */
 export class BatchFailed extends Error {
-  constructor(readonly failed: ProjectedEvent[]) {
-    super(`${failed.length} event(s) failed`);
+  constructor(
+    readonly failed: ProjectedEvent[],
+    readonly reason: string,
+  ) {
+    super(`${failed.length} event(s) failed, the first at ${failed[0]?.topic}[${failed[0]?.partition}]@${failed[0]?.offset} (${failed[0]?.type}): ${reason}`);
   }
 }
 
@@ -42,27 +46,53 @@ export function openHandle(projection: Projection, dataDir: string, service: str
   };
 }
 
-/** Decodes a batch; poison goes to `onPoison` (which must dead-letter it) and is left out. */
+/** An event as projections see it; its metadata is parsed from the headers only if asked for. */
+class DecodedEvent implements ProjectedEvent {
+  #meta: MessageMetadata | undefined;
+  constructor(
+    readonly topic: string,
+    readonly type: string,
+    readonly data: Record<string, unknown>,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly key: string | undefined,
+    private readonly headers: IHeaders | undefined,
+    private readonly timestamp: string,
+  ) {}
+  get meta(): MessageMetadata {
+    return (this.#meta ??= fromHeaders(this.headers, Number(this.timestamp)));
+  }
+}
+
+/** Record types wanted from a topic by a set of projections; undefined when one wants them all. */
+export function wantedTypes(projections: Projection[], topic: TopicDescriptor): Set<string> | undefined {
+  const readers = projections.filter((p) => p.topics.some((t) => t.name === topic.name));
+  if (readers.some((p) => !p.handles)) return undefined;
+  return new Set(readers.flatMap((p) => p.handles!));
+}
+
+/**
+ * Decodes a batch; poison goes to `onPoison` (which must dead-letter it) and is
+ * left out. With `wanted`, messages whose ce_type names another record are
+ * skipped undecoded.
+ */
 export async function decodeBatch(
   codec: Codec,
   topic: TopicDescriptor,
   partition: number,
   messages: KafkaMessage[],
   onPoison: (message: KafkaMessage, reason: string) => Promise<void>,
+  wanted?: ReadonlySet<string>,
 ): Promise<ProjectedEvent[]> {
   const events: ProjectedEvent[] = [];
   for (const message of messages) {
+    if (wanted) {
+      const type = headerText(message.headers, HEADER.type);
+      if (type && !wanted.has(type.slice(type.lastIndexOf('.') + 1))) continue;
+    }
     try {
-      const decoded = await codec.decode(topic, message.value);
-      events.push({
-        topic: topic.baseName,
-        type: decoded.message.type,
-        data: decoded.message.data as Record<string, unknown>,
-        meta: fromHeaders(message.headers, Number(message.timestamp)),
-        partition,
-        offset: BigInt(message.offset),
-        key: message.key?.toString(),
-      });
+      const decoded = codec.decodeKnown(topic, message.value) ?? (await codec.decode(topic, message.value));
+      events.push(new DecodedEvent(topic.baseName, decoded.message.type, decoded.message.data as Record<string, unknown>, partition, BigInt(message.offset), message.key?.toString(), message.headers, message.timestamp));
     } catch (error) {
       if (!(error instanceof DecodeError) || !error.permanent) throw error;
       await onPoison(message, `undecodable: ${error.message}`);
@@ -86,19 +116,21 @@ export function applyBatch(handle: ProjectionHandle, topic: TopicDescriptor, par
       for (const event of due) handle.apply(event);
       handle.saveCheckpoint.run(topic.baseName, partition, next);
     })();
-  } catch {
+  } catch (error) {
     // Something threw and the transaction rolled back. Redo it with a
     // savepoint per event, only to learn which events fail.
     const failed: ProjectedEvent[] = [];
+    let reason = (error as Error).message;
     handle.db.transaction(() => {
       for (const event of due) {
         try {
           handle.db.transaction(() => handle.apply(event))();
-        } catch {
+        } catch (eventError) {
+          if (failed.length === 0) reason = (eventError as Error).message;
           failed.push(event);
         }
       }
-      throw new BatchFailed(failed.length ? failed : due);
+      throw new BatchFailed(failed.length ? failed : due, reason);
     })();
   }
   handle.checkpoints.set(key, next);

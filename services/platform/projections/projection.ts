@@ -23,8 +23,20 @@ export interface Projection {
   /** Bump when the code changes what the tables hold: the projection is rebuilt. */
   version: number;
   topics: TopicDescriptor[];
-  /** Creates the tables of a new database. */
+  /** Creates the tables of a new database (and any index its handler relies on). */
   migrate(db: Database.Database): void;
+  /**
+   * Indexes only queries use. A live database gets them with its tables; a
+   * rebuild creates them once at the end, which is much cheaper than keeping
+   * them up to date row by row, so handlers must not rely on them.
+   */
+  indexes?: string[];
+  /**
+   * The record types the handler acts on, when it ignores others; a rebuild
+   * then does not even decode the rest. Absent: every type of its topics. A
+   * unit test checks that types left out really change nothing.
+   */
+  handles?: readonly string[];
   /** Prepares statements for one database handle and returns the event handler. */
   handler(db: Database.Database): (event: ProjectedEvent) => void;
 }

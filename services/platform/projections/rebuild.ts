@@ -3,7 +3,8 @@
 //   1. check that every partition the projections read still starts at offset 0
 //      (retention must not have deleted the beginning), before touching anything;
 //   2. read every partition from offset 0 to its end, applying each batch to all
-//      the projections being rebuilt in one pass, into new files;
+//      the projections being rebuilt in one pass, into new files. The main thread
+//      fetches; a worker thread decodes and writes SQLite, so the two overlap;
 //   3. catch up with what was written meanwhile, pass after pass, until close;
 //   4. optionally verify: an online copy of the live database and the rebuilt one
 //      are both brought to the same position in the log, then compared row by row;
@@ -15,14 +16,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { TopicDescriptor } from '../topics.ts';
 import { applyBatch, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
+import { createBulkApplier } from './bulk-apply.ts';
 import type { Projection } from './projection.ts';
-import { projectionDir, readPointer, servingMode, writePointer } from './store.ts';
+import { projectionDir, readPointer, readyToServe, writePointer } from './store.ts';
 import { compareDatabases, type Comparison } from './verify.ts';
+import { createWorkerAppliers } from './worker-applier.ts';
+import type { ReadModelSource } from './worker-protocol.ts';
 
 export class RebuildRefused extends Error {}
 
@@ -56,13 +60,30 @@ export interface RebuildOptions {
   kafka: Kafka;
   codec: Codec;
   service: string;
+  topicPrefix: string;
+  registryUrl: string;
   dataDir: string;
   projections: Projection[];
+  /** Where the worker thread finds the same projections. */
+  source: ReadModelSource;
   verify?: boolean;
   onProgress?: (progress: Progress) => void;
   /** How close to the live end the catch-up passes must come before the swap. */
   closeEnough?: number;
+  /** Worker threads the projections are spread over (default one: on two cores, a second loses more to contention and double decoding than it gains). */
+  workers?: number;
 }
+
+/** Where fetched batches go: applied here, or handed to a worker thread. */
+export interface Applier {
+  /** Hands a batch over; may resolve before it is applied (the worker bounds how far ahead). */
+  apply(topic: TopicDescriptor, partition: number, messages: KafkaMessage[]): Promise<void>;
+  /** Moves checkpoints to a partition's end (past markers no batch delivers). */
+  finish(topic: TopicDescriptor, partition: number, high: bigint): Promise<void>;
+  drain(): Promise<void>;
+}
+
+type Ranges = Map<string, { partition: number; from: bigint; to: bigint }[]>;
 
 async function extents(kafka: Kafka, topics: TopicDescriptor[]): Promise<Map<string, PartitionExtent[]>> {
   const admin = kafka.admin();
@@ -122,109 +143,155 @@ function removeLeftovers(dir: string, projection: Projection, dataDir: string, s
   }
 }
 
-/** Reads every partition of the handles' topics from their checkpoints to `ends`, applying as it goes. */
-async function catchUp(
-  kafka: Kafka,
-  codec: Codec,
-  handles: ProjectionHandle[],
-  topics: TopicDescriptor[],
-  ends: Map<string, PartitionExtent[]>,
-  /** Events applied, and log offsets read (events, markers and aborted records alike). */
-  onProgress: (handle: ProjectionHandle, applied: number, offsets: number) => void,
-): Promise<void> {
+/** Reads the given ranges of every topic (topics in parallel) into the applier. */
+async function catchUp(kafka: Kafka, topics: TopicDescriptor[], ranges: Ranges, applier: Applier, onOffsets: (topic: TopicDescriptor, offsets: number) => void): Promise<void> {
   await Promise.all(
     topics.map(async (topic) => {
-      const readers = handles.filter((h) => h.projection.topics.some((t) => t.name === topic.name));
-      const partitions = ends.get(topic.name) ?? [];
-      const from = (p: number) => readers.reduce<bigint | undefined>((min, h) => {
-        const c = h.checkpoints.get(checkpointKey(topic, p)) ?? 0n;
-        return min === undefined || c < min ? c : min;
-      }, undefined) ?? 0n;
-      const read = new Map(partitions.map((p) => [p.partition, from(p.partition)]));
+      const partitions = ranges.get(topic.name) ?? [];
+      const read = new Map(partitions.map((p) => [p.partition, p.from]));
       const advance = (partition: number, next: bigint) => {
-        const offsets = Number(next - (read.get(partition) ?? next));
+        onOffsets(topic, Number(next - (read.get(partition) ?? next)));
         read.set(partition, next);
-        return offsets;
       };
       await readPartitions({
         kafka,
         topic: topic.name,
         groupPrefix: 'rebuild',
-        ranges: partitions.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high })),
+        ranges: partitions,
         onBatch: async (partition, messages) => {
-          // Poison was dead-lettered by the live consumer already; a rebuild only skips it.
-          const events = await decodeBatch(codec, topic, partition, messages, async () => {});
-          const next = BigInt(messages[messages.length - 1]!.offset) + 1n;
-          const offsets = advance(partition, next);
-          for (const h of readers) onProgress(h, applyBatch(h, topic, partition, events, next), offsets);
+          await applier.apply(topic, partition, messages);
+          advance(partition, BigInt(messages[messages.length - 1]!.offset) + 1n);
         },
       });
-      // The end may be a transaction marker no batch delivered: checkpoints go to the end.
       for (const p of partitions) {
-        const offsets = advance(p.partition, p.high);
-        for (const h of readers) {
-          applyBatch(h, topic, p.partition, [], p.high);
-          onProgress(h, 0, offsets);
-        }
+        await applier.finish(topic, p.partition, p.to);
+        advance(p.partition, p.to);
       }
     }),
   );
+  await applier.drain();
+}
+
+/** Applies batches in this thread, to handles it holds (what --verify uses). */
+function inThread(codec: Codec, handles: ProjectionHandle[]): Applier {
+  const readers = (topic: TopicDescriptor) => handles.filter((h) => h.projection.topics.some((t) => t.name === topic.name));
+  return {
+    async apply(topic, partition, messages) {
+      // Poison was dead-lettered by the live consumer already; a rebuild only skips it.
+      const events = await decodeBatch(codec, topic, partition, messages, async () => {});
+      const next = BigInt(messages[messages.length - 1]!.offset) + 1n;
+      for (const h of readers(topic)) applyBatch(h, topic, partition, events, next);
+    },
+    async finish(topic, partition, high) {
+      for (const h of readers(topic)) applyBatch(h, topic, partition, [], high);
+    },
+    async drain() {},
+  };
 }
 
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult[]> {
-  const { kafka, codec, service, dataDir, projections } = options;
+  const { kafka, service, dataDir, projections } = options;
   const plan = await planRebuild(kafka, projections);
   const dir = projectionDir(dataDir, service);
   fs.mkdirSync(dir, { recursive: true });
   const started = Date.now();
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  const files = new Map(projections.map((projection) => {
+    removeLeftovers(dir, projection, dataDir, service);
+    return [projection.name, `${projection.name}.v${projection.version}.${stamp}.rebuild-${process.pid}.sqlite`];
+  }));
   const done = new Map<string, number>();
   const applied = new Map<string, number>();
-  const handles = projections.map((projection) => {
-    removeLeftovers(dir, projection, dataDir, service);
-    const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-    return openHandle(projection, dataDir, service, `${projection.name}.v${projection.version}.${stamp}.rebuild-${process.pid}.sqlite`, { bulk: true });
-  });
   const totals = new Map(plan.projections.map((p) => [p.projection.name, Number(p.events)]));
-  const report = (h: ProjectionHandle, events: number, offsets: number) => {
-    const name = h.projection.name;
-    applied.set(name, (applied.get(name) ?? 0) + events);
-    const count = (done.get(name) ?? 0) + offsets;
-    done.set(name, count);
-    options.onProgress?.({ projection: name, done: count, total: Math.max(count, totals.get(name) ?? 0) });
+  const report = (name: string) => options.onProgress?.({ projection: name, done: done.get(name) ?? 0, total: Math.max(done.get(name) ?? 0, totals.get(name) ?? 0) });
+  const onOffsets = (topic: TopicDescriptor, offsets: number) => {
+    for (const p of projections) {
+      if (!p.topics.some((t) => t.name === topic.name)) continue;
+      done.set(p.name, (done.get(p.name) ?? 0) + offsets);
+      report(p.name);
+    }
   };
   const topics = [...plan.topics.values()].map((t) => t.topic);
-
+  // The main thread fetches, which keeps it about half busy: it also applies the
+  // projection that wants the fewest kinds of events (so it decodes little),
+  // the worker all the others.
+  const kinds = (p: Projection) => p.handles?.length ?? Number.MAX_SAFE_INTEGER;
+  const local = projections.length > 1 ? projections.reduce((a, b) => (kinds(b) < kinds(a) ? b : a)) : undefined;
+  const remote = projections.filter((p) => p !== local);
+  const localHandle = local ? openHandle(local, dataDir, service, files.get(local.name)!, { bulk: true }) : undefined;
+  const worker = createWorkerAppliers(
+    {
+      service,
+      topicPrefix: options.topicPrefix,
+      registryUrl: options.registryUrl,
+      dataDir,
+      source: options.source,
+      projections: remote.map((p) => ({ name: p.name, file: files.get(p.name)! })),
+    },
+    (name) => projections.find((p) => p.name === name)!.topics.map((t) => t.baseName),
+    options.workers ?? 1,
+    (counts) => countApplied(counts),
+  );
+  const countApplied = (counts: Record<string, number>) => {
+    for (const [name, n] of Object.entries(counts)) applied.set(name, (applied.get(name) ?? 0) + n);
+  };
+  const here = createBulkApplier(options.codec, localHandle ? [localHandle] : []);
+  // Each batch goes to the worker first (so it starts at once), then is applied here.
+  const both: Applier = {
+    async apply(topic, partition, messages) {
+      const handedOver = worker.apply(topic, partition, messages);
+      countApplied(await here.apply(topic, partition, messages, BigInt(messages[messages.length - 1]!.offset) + 1n));
+      await handedOver;
+    },
+    async finish(topic, partition, high) {
+      here.finish(topic, partition, high);
+      await worker.finish(topic, partition, high);
+    },
+    drain: () => worker.drain(),
+  };
   try {
     // Pass after pass until what was written meanwhile is small: the service catches the rest up.
-    let ends = new Map([...plan.topics].map(([name, t]) => [name, t.partitions]));
+    let ranges: Ranges = new Map([...plan.topics].map(([name, t]) => [name, t.partitions.map((p) => ({ partition: p.partition, from: 0n, to: p.high }))]));
     for (let pass = 0; ; pass++) {
-      await catchUp(kafka, codec, handles, topics, ends, report);
+      await catchUp(kafka, topics, ranges, both, onOffsets);
       const next = await extents(kafka, topics);
-      const behind = [...next].reduce((n, [name, parts]) => n + parts.reduce((m, p) => m + Number(p.high - (ends.get(name)?.find((q) => q.partition === p.partition)?.high ?? 0n)), 0), 0);
-      for (const p of plan.projections) totals.set(p.projection.name, (totals.get(p.projection.name) ?? 0) + behind);
+      let behind = 0;
+      const more: Ranges = new Map();
+      for (const [name, parts] of next) {
+        more.set(name, parts.map((p) => {
+          const from = ranges.get(name)?.find((q) => q.partition === p.partition)?.to ?? 0n;
+          behind += Number(p.high - from);
+          return { partition: p.partition, from, to: p.high };
+        }));
+      }
+      for (const p of projections) totals.set(p.name, (totals.get(p.name) ?? 0) + behind);
       if (behind <= (options.closeEnough ?? 1000) || pass >= 10) break;
-      ends = next;
+      ranges = more;
     }
-
-    const results: RebuildResult[] = [];
-    for (const handle of handles) {
-      const result: RebuildResult = { projection: handle.projection.name, file: handle.file, events: applied.get(handle.projection.name) ?? 0, seconds: (Date.now() - started) / 1000 };
-      if (options.verify) Object.assign(result, await verifyAgainstLive(options, handle, topics));
-      results.push(result);
-    }
-    for (const handle of handles) {
-      servingMode(handle.db);
-      handle.db.close();
-      writePointer(dataDir, service, handle.projection.name, { file: handle.file, version: handle.projection.version });
-    }
-    return results;
   } catch (error) {
-    for (const handle of handles) {
-      if (handle.db.open) handle.db.close();
-      fs.rmSync(path.join(dir, handle.file), { force: true });
-    }
+    await worker.close().catch(() => {});
+    if (localHandle?.db.open) localHandle.db.close();
+    for (const file of files.values()) fs.rmSync(path.join(dir, file), { force: true });
     throw error;
   }
+  await worker.close();
+  here.close();
+
+  const results: RebuildResult[] = [];
+  for (const projection of projections) {
+    const file = files.get(projection.name)!;
+    const result: RebuildResult = { projection: projection.name, file, events: applied.get(projection.name) ?? 0, seconds: (Date.now() - started) / 1000 };
+    const handle = openHandle(projection, dataDir, service, file, { bulk: true });
+    try {
+      if (options.verify) Object.assign(result, await verifyAgainstLive(options, handle));
+      readyToServe(handle.db, projection);
+    } finally {
+      handle.db.close();
+    }
+    results.push(result);
+  }
+  for (const r of results) writePointer(dataDir, service, r.projection, { file: r.file, version: projections.find((p) => p.name === r.projection)!.version });
+  return results;
 }
 
 /**
@@ -232,7 +299,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
  * service writes to it) and the rebuilt one, brought to the same position in
  * the log with the same code, then compared.
  */
-async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHandle, topics: TopicDescriptor[]): Promise<Pick<RebuildResult, 'comparison' | 'verifySkipped'>> {
+async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHandle): Promise<Pick<RebuildResult, 'comparison' | 'verifySkipped'>> {
   const { kafka, codec, service, dataDir } = options;
   const projection = rebuilt.projection;
   const pointer = readPointer(dataDir, service, projection.name);
@@ -248,9 +315,16 @@ async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHan
   }
   const copy = openHandle(projection, dataDir, service, copyFile, { bulk: true });
   try {
-    const mine = projection.topics.filter((t) => topics.some((x) => x.name === t.name));
-    const ends = await extents(kafka, mine);
-    await catchUp(kafka, codec, [copy, rebuilt], mine, ends, () => {});
+    const ends = await extents(kafka, projection.topics);
+    const ranges: Ranges = new Map([...ends].map(([name, parts]) => {
+      const topic = projection.topics.find((t) => t.name === name)!;
+      const from = (p: number) => [copy, rebuilt].reduce((min, h) => {
+        const c = h.checkpoints.get(checkpointKey(topic, p)) ?? 0n;
+        return c < min ? c : min;
+      }, BigInt(Number.MAX_SAFE_INTEGER));
+      return [name, parts.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high }))];
+    }));
+    await catchUp(kafka, projection.topics, ranges, inThread(codec, [copy, rebuilt]), () => {});
     return { comparison: compareDatabases(copy.db, rebuilt.db) };
   } finally {
     copy.db.close();

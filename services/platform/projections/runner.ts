@@ -26,7 +26,7 @@ import type { TopicDescriptor } from '../topics.ts';
 import { applyBatch, BatchFailed, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
 import type { OutcomeWaiters } from './outcome-waiters.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { newDatabaseFile, projectionDir, readPointer, servingMode, writePointer, type Pointer } from './store.ts';
+import { newDatabaseFile, projectionDir, readPointer, readyToServe, writePointer, type Pointer } from './store.ts';
 
 export interface ProjectionRunnerOptions {
   kafka: Kafka;
@@ -145,7 +145,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         if ((candidate.handle.checkpoints.get(k) ?? 0n) < target) return;
       }
     }
-    servingMode(candidate.handle.db);
+    readyToServe(candidate.handle.db, slot.projection);
     if (candidate.writePointer) writePointer(dataDir, service, slot.projection.name, candidate.pointer);
     retired.push({ db: slot.live.db, file: slot.live.file, at: Date.now() });
     slot.live = candidate.handle;

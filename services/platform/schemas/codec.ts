@@ -35,6 +35,11 @@ export interface DecodedMessage<M extends RecordMap> {
 export interface Codec {
   encode<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>): Promise<Buffer>;
   decode<M extends RecordMap>(topic: TopicDescriptor<M>, value: Buffer | null): Promise<DecodedMessage<M>>;
+  /**
+   * The same, without a promise, when the writer schema is already known (the
+   * common case on a hot path); undefined when it must first be fetched.
+   */
+  decodeKnown<M extends RecordMap>(topic: TopicDescriptor<M>, value: Buffer | null): DecodedMessage<M> | undefined;
   /** Namespaced record name of a record type on a topic (the ce_type header). */
   fullName(topic: TopicDescriptor, type: string): string;
   registry: SchemaRegistry;
@@ -148,6 +153,26 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
     return entry;
   }
 
+  // The 5-byte Confluent header is read here (rather than by the client's
+  // decode) to classify failures and to cache one resolver per writer id.
+  function wireSchemaId(value: Buffer | null): number {
+    if (!value || value.length < 5) throw new DecodeError(`message of ${value?.length ?? 0} bytes is too short for the Confluent wire format`, true);
+    if (value[0] !== MAGIC_BYTE) throw new DecodeError(`bad magic byte ${value[0]}: not the Confluent wire format`, true);
+    return value.readInt32BE(1);
+  }
+
+  function decodeWith<M extends RecordMap>({ reader, resolver }: WriterEntry, value: Buffer, schemaId: number): DecodedMessage<M> {
+    let data: unknown;
+    try {
+      // avsc builds records as instances of generated classes; consumers get a
+      // plain object (SQLite bindings, for one, accept nothing else).
+      data = { ...(reader.type.fromBuffer(value.subarray(5), resolver) as object) };
+    } catch (error) {
+      throw new DecodeError(`Avro payload for ${reader.fullName} (schema id ${schemaId}) cannot be decoded: ${(error as Error).message}`, true);
+    }
+    return { message: { type: reader.name, data } as DecodedMessage<M>['message'], schemaId, fullName: reader.fullName };
+  }
+
   return {
     registry,
     fullName,
@@ -161,21 +186,13 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
       }
     },
     async decode(topic, value) {
-      // The 5-byte Confluent header is read here (rather than by the client's
-      // decode) to classify failures and to cache one resolver per writer id.
-      if (!value || value.length < 5) throw new DecodeError(`message of ${value?.length ?? 0} bytes is too short for the Confluent wire format`, true);
-      if (value[0] !== MAGIC_BYTE) throw new DecodeError(`bad magic byte ${value[0]}: not the Confluent wire format`, true);
-      const schemaId = value.readInt32BE(1);
-      const { reader, resolver } = await writerEntry(topic, schemaId);
-      let data: unknown;
-      try {
-        // avsc builds records as instances of generated classes; consumers get a
-        // plain object (SQLite bindings, for one, accept nothing else).
-        data = { ...(reader.type.fromBuffer(value.subarray(5), resolver) as object) };
-      } catch (error) {
-        throw new DecodeError(`Avro payload for ${reader.fullName} (schema id ${schemaId}) cannot be decoded: ${(error as Error).message}`, true);
-      }
-      return { message: { type: reader.name, data } as DecodedMessage<never>['message'], schemaId, fullName: reader.fullName };
+      const schemaId = wireSchemaId(value);
+      return decodeWith(await writerEntry(topic, schemaId), value!, schemaId);
+    },
+    decodeKnown(topic, value) {
+      const schemaId = wireSchemaId(value);
+      const entry = writers.get(`${topic.baseName}|${schemaId}`);
+      return entry ? decodeWith(entry, value!, schemaId) : undefined;
     },
   };
 }

@@ -14,12 +14,12 @@ export function catalogueProjection(topics: Topics): Projection {
         CREATE TABLE products (
           product_id TEXT PRIMARY KEY, name TEXT NOT NULL, description TEXT, category TEXT, currency TEXT NOT NULL,
           discontinued INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
-        );
+        ) WITHOUT ROWID;
         CREATE TABLE variants (
           variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, sku TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL,
           attributes TEXT NOT NULL, status TEXT NOT NULL, status_reason TEXT, initial_stock INTEGER, low_stock_threshold INTEGER,
           position INTEGER NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
-        );
+        ) WITHOUT ROWID;
         CREATE INDEX variants_by_product ON variants (product_id, position);
       `);
     },

@@ -9,8 +9,9 @@ export function pricesProjection(topics: Topics): Projection {
     name: PRICES,
     version: 1,
     topics: [topics.productEvents],
+    handles: ['ProductVariantCreated', 'ProductPriceChanged', 'ProductVariantDeleted'],
     migrate(db) {
-      db.exec(`CREATE TABLE prices (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, sku TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, product_version INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+      db.exec(`CREATE TABLE prices (variant_id TEXT PRIMARY KEY, product_id TEXT NOT NULL, sku TEXT NOT NULL, price_minor INTEGER NOT NULL, currency TEXT NOT NULL, product_version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID`);
     },
     handler(db) {
       const created = db.prepare(`INSERT INTO prices (variant_id, product_id, sku, price_minor, currency, product_version, updated_at) VALUES (@variantId, @productId, @sku, @priceMinor, @currency, @version, @occurredAt) ON CONFLICT DO NOTHING`);

@@ -10,13 +10,13 @@ export function searchProjection(topics: Topics): Projection {
     name: SEARCH,
     version: 1,
     topics: [topics.productEvents],
+    indexes: ['CREATE INDEX documents_by_category ON documents (lower(category))'],
     migrate(db) {
       db.exec(`
         CREATE TABLE documents (
           id INTEGER PRIMARY KEY, product_id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, description TEXT, category TEXT,
           skus TEXT NOT NULL DEFAULT '[]', discontinued INTEGER NOT NULL DEFAULT 0, version INTEGER NOT NULL
         );
-        CREATE INDEX documents_by_category ON documents (lower(category));
         CREATE VIRTUAL TABLE search_index USING fts5(name, description, skus, category, tokenize = 'unicode61 remove_diacritics 2');
       `);
     },

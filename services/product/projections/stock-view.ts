@@ -12,8 +12,9 @@ export function stockViewProjection(topics: Topics): Projection {
     name: STOCK_VIEW,
     version: 1,
     topics: [topics.inventoryEvents],
+    handles: ['InventoryRecordInitialized', 'StockReserved', 'StockReleased', 'ReservationExpired', 'StockLevelChanged', 'StockStatusChanged'],
     migrate(db) {
-      db.exec(`CREATE TABLE stock (variant_id TEXT PRIMARY KEY, available INTEGER NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL)`);
+      db.exec(`CREATE TABLE stock (variant_id TEXT PRIMARY KEY, available INTEGER NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID`);
     },
     handler(db) {
       const initialized = db.prepare(`INSERT INTO stock (variant_id, available, status, version, updated_at) VALUES (@productVariantId, @availableQuantity, @status, @version, @occurredAt) ON CONFLICT DO NOTHING`);
