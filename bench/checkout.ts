@@ -17,22 +17,13 @@ import autocannon from 'autocannon';
 import { HEADER, headerText } from '../services/platform/headers.ts';
 import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
+import { freePort } from '../scripts/free-port.ts';
 import { freshNamespace, latencySummary, record, sleep } from './support.ts';
 
 const OFFERED_PER_SECOND = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 40);
 const CHECKOUT_SECONDS = Number(process.env.BENCH_CHECKOUT_SECONDS ?? 20);
 const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as import('node:net').AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });

@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type PlatformConfig } from '../services/platform/config.ts';
-import { connectAdmin } from '../services/platform/kafka/admin.ts';
-import { createLogger } from '../services/platform/logger.ts';
+import { connectAdminFor } from '../services/platform/kafka/admin.ts';
 import { createRegistryClient } from '../services/platform/schemas/codec.ts';
 import { registerAll } from '../services/platform/schemas/register.ts';
 import { applyTopology } from '../services/platform/topology/apply.ts';
@@ -18,7 +17,7 @@ export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.u
 export async function freshNamespace(name: string): Promise<{ prefix: string; config: PlatformConfig }> {
   const prefix = `bench-${name}-${Date.now().toString(36)}-${crypto.randomBytes(2).toString('hex')}.`;
   const config = loadConfig({ ...process.env, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' });
-  const admin = await connectAdmin({ brokers: config.kafka.brokers, clientId: 'bench', security: config.kafka.security, logger: createLogger('bench', 'error') });
+  const admin = await connectAdminFor(config, 'bench');
   try {
     const { plan } = await applyTopology(admin, resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix }));
     if (plan.refusals.length) throw new Error(plan.refusals.join('; '));

@@ -9,12 +9,12 @@ import readline from 'node:readline';
 import { runCli } from './cli.ts';
 import { down, up } from './embedded/stack.ts';
 import { loadConfig, type PlatformConfig } from '../services/platform/config.ts';
-import { connectAdmin } from '../services/platform/kafka/admin.ts';
-import { createLogger } from '../services/platform/logger.ts';
+import { connectAdminFor } from '../services/platform/kafka/admin.ts';
 import { createRegistryClient } from '../services/platform/schemas/codec.ts';
 import { registerAll } from '../services/platform/schemas/register.ts';
 import { applyTopology } from '../services/platform/topology/apply.ts';
 import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
+import { namespacedDataDir } from '../services/platform/projections/store.ts';
 
 const SERVICES = ['inventory', 'product', 'order'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -23,7 +23,7 @@ const STOP_WITHIN_MS = 30_000;
 const say = (line: string) => console.log(`[start] ${line}`);
 
 async function prepareKafka(config: PlatformConfig): Promise<void> {
-  const admin = await connectAdmin({ brokers: config.kafka.brokers, clientId: 'start', security: config.kafka.security, logger: createLogger('start', 'error') });
+  const admin = await connectAdminFor(config, 'start');
   try {
     const { plan } = await applyTopology(admin, resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix: config.topicPrefix }));
     if (plan.refusals.length) throw new Error(`topology refused: ${plan.refusals.join('; ')}`);
@@ -124,7 +124,7 @@ runCli('start', async () => {
     health     /health/live, /health/ready    metrics  /metrics (each service)
     Kafka      ${config.kafka.brokers.join(',')}
     registry   ${config.schemaRegistryUrl}
-    data       ${config.dataDir}
+    data       ${namespacedDataDir(config.dataDir, config.topicPrefix)}
 
   Try it: npm run demo        Stop: Ctrl-C
 `);

@@ -6,9 +6,7 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { runCli } from './cli.ts';
 import { down, up } from './embedded/stack.ts';
-import { loadConfig } from '../services/platform/config.ts';
-import { connectAdmin } from '../services/platform/kafka/admin.ts';
-import { createLogger } from '../services/platform/logger.ts';
+import { deleteRunArtifacts } from './run-artifacts.ts';
 
 const DEFAULT_SPECS = ['test/**/*.unit.test.ts', 'test/**/*.int.test.ts'];
 
@@ -25,29 +23,6 @@ function runMocha(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
       resolve(code ?? (signal ? 130 : 1));
     });
   });
-}
-
-async function deleteRunArtifacts(prefix: string): Promise<void> {
-  const config = loadConfig({ ...process.env, TOPIC_PREFIX: prefix });
-  const admin = await connectAdmin({
-    brokers: config.kafka.brokers,
-    clientId: 'test-cleanup',
-    security: config.kafka.security,
-    logger: createLogger('test-cleanup', 'error'),
-  });
-  try {
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-    if (topics.length) await admin.deleteTopics({ topics, timeout: 30_000 });
-  } finally {
-    await admin.disconnect();
-  }
-  const res = await fetch(`${config.schemaRegistryUrl}/subjects`, { signal: AbortSignal.timeout(10_000) });
-  const subjects = ((await res.json()) as string[]).filter((s) => s.startsWith(prefix));
-  for (const subject of subjects) {
-    const url = `${config.schemaRegistryUrl}/subjects/${encodeURIComponent(subject)}`;
-    await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-    await fetch(`${url}?permanent=true`, { method: 'DELETE', signal: AbortSignal.timeout(10_000) });
-  }
 }
 
 runCli('test', async () => {

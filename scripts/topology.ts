@@ -4,8 +4,7 @@
 // changing nothing, anything destructive.
 import { runCli, UsageError } from './cli.ts';
 import { loadConfig } from '../services/platform/config.ts';
-import { connectAdmin } from '../services/platform/kafka/admin.ts';
-import { createLogger } from '../services/platform/logger.ts';
+import { connectAdminFor } from '../services/platform/kafka/admin.ts';
 import { applyTopology } from '../services/platform/topology/apply.ts';
 import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
 import { describeAction } from '../services/platform/topology/plan.ts';
@@ -17,12 +16,7 @@ runCli('topology', async () => {
   const dryRun = args.includes('--dry-run');
   const config = loadConfig();
   const declared = resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix: config.topicPrefix });
-  const admin = await connectAdmin({
-    brokers: config.kafka.brokers,
-    clientId: 'topology',
-    security: config.kafka.security,
-    logger: createLogger('topology', 'error'),
-  });
+  const admin = await connectAdminFor(config, 'topology');
   try {
     const { plan } = await applyTopology(admin, declared, { dryRun, allowRepartition: args.includes('--allow-repartition') });
     if (plan.refusals.length > 0) {

@@ -3,8 +3,7 @@
 // answers) and `api` (read models, HTTP, the product-details client, and the
 // flagging of open orders when a variant is discontinued).
 import { createRequestReplyClient } from '../platform/messaging/request-reply.ts';
-import { createCommandProcessor } from '../platform/processing/command-processor.ts';
-import { createTranslator } from '../platform/processing/translator.ts';
+import { processorComponent, translatorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
 import type { ProductDetailsReplies } from '../../schemas/generated/product.details.replies.ts';
@@ -20,30 +19,7 @@ export const orderService: ServiceDefinition = {
   name: 'order',
   writes: (topics) => [topics.orderCommands, topics.orderEvents, topics.inventoryCommands, topics.productDetailsRequests],
   components: (context) => {
-    const { kafka, codec, topics, config, logger, metrics } = context;
-    const processor = createCommandProcessor({
-      kafka,
-      codec,
-      definition: orderAggregate(topics, config.order),
-      groupId: `${config.topicPrefix}order-processor`,
-      logger: logger.child({ component: 'processor' }),
-      maxPerTransaction: config.maxPerTransaction,
-      onDecided: ({ type, outcome, latencyMs }) => {
-        metrics.commandsDecided.inc({ aggregate: 'order', command: type, outcome });
-        metrics.commandLatency.observe({ aggregate: 'order' }, latencyMs / 1000);
-      },
-      onTransaction: ({ ms }) => metrics.transactions.observe({ group: 'order-processor' }, ms / 1000),
-    });
-    const outcomes = createTranslator({
-      kafka,
-      codec,
-      name: 'inventory-to-orders',
-      source: 'order',
-      groupId: `${config.topicPrefix}order-inventory-translator`,
-      from: topics.inventoryEvents,
-      translate: inventoryToOrders(topics),
-      logger: logger.child({ component: 'inventory-translator' }),
-    });
+    const { kafka, codec, topics, config, logger } = context;
     const watchers = createStatusWatchers();
     const productDetails = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
       kafka,
@@ -63,22 +39,12 @@ export const orderService: ServiceDefinition = {
         if (event.topic === topics.orderEvents.baseName && typeof event.data.orderId === 'string') watchers.notify(event.data.orderId);
       },
     });
-    const flagger = createTranslator({
-      kafka,
-      codec,
-      name: 'discontinuation-flagger',
-      source: 'order',
-      groupId: `${config.topicPrefix}order-discontinuation-flagger`,
-      from: topics.productEvents,
-      translate: discontinuationFlagger(topics, api.read),
-      logger: logger.child({ component: 'discontinuation-flagger' }),
-    });
     return [
-      { name: 'processor', role: 'processor', start: () => processor.start(), stop: () => processor.stop() },
-      { name: 'inventory-translator', role: 'processor', start: () => outcomes.start(), stop: () => outcomes.stop() },
+      processorComponent(context, orderAggregate(topics, config.order)),
+      translatorComponent(context, { name: 'inventory-translator', role: 'processor', from: topics.inventoryEvents, translate: inventoryToOrders(topics) }),
       { name: 'product-details', role: 'api', start: () => productDetails.start(), stop: () => productDetails.stop() },
       ...api.components,
-      { name: 'discontinuation-flagger', role: 'api', start: () => flagger.start(), stop: () => flagger.stop() },
+      translatorComponent(context, { name: 'discontinuation-flagger', role: 'api', from: topics.productEvents, translate: discontinuationFlagger(topics, api.read) }),
     ];
   },
 };

@@ -21,6 +21,8 @@ export interface PlatformConfig {
   topicPrefix: string;
   dataDir: string;
   ports: { product: number; inventory: number; order: number };
+  /** Where an instance without the api role serves /health and /metrics (none when unset). */
+  metricsPort?: number;
   /** Inventory's HTTP API, for the product service's real-time stock calls. */
   inventoryUrl: string;
   /** How long an HTTP write waits for its command's outcome before answering 202. */
@@ -94,6 +96,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     inventory: port('INVENTORY_PORT', 3002),
     order: port('ORDER_PORT', 3003),
   };
+  const metricsPort = text('METRICS_PORT') === undefined ? undefined : port('METRICS_PORT', 0);
 
   const positive = (name: string, fallback: number, max: number): number => {
     const raw = text(name);
@@ -130,6 +133,7 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     topicPrefix,
     dataDir: path.resolve(text('DATA_DIR') ?? path.join('.local', 'data')),
     ports,
+    ...(metricsPort ? { metricsPort } : {}),
     inventoryUrl: inventoryUrl.replace(/\/+$/, ''),
     commandTimeoutMs,
     maxPerTransaction,

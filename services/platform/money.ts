@@ -11,13 +11,11 @@ export function minorDigits(currency: string): number {
   return digits;
 }
 
+/** ISO 4217 codes this runtime knows (and so can format and scale). */
+export const CURRENCIES: readonly string[] = Intl.supportedValuesOf('currency');
+
 export function isCurrency(code: string): boolean {
-  if (!/^[A-Z]{3}$/.test(code)) return false;
-  try {
-    return Intl.supportedValuesOf('currency').includes(code);
-  } catch {
-    return false;
-  }
+  return CURRENCIES.includes(code);
 }
 
 /** Minor units of a decimal amount, or undefined when it has more decimals than the currency. */

@@ -1,22 +1,71 @@
 // Answers ProductDetailsRequested from the catalogue read model on
 // product.details.replies. Requests are queries: answering one twice is
 // harmless, so the group commits offsets after answering (at least once).
-import type { Consumer, Kafka } from 'kafkajs';
+// Poison, and a request that keeps failing after bounded retries, goes to the
+// requests topic's dead-letter topic.
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createSafeProducer, type SafeProducer } from '../platform/kafka/producer.ts';
 import type { ProductDetailsRequests } from '../../schemas/generated/product.details.requests.ts';
 import { fromHeaders, newId, toHeaders } from '../platform/headers.ts';
 import type { Logger } from '../platform/logger.ts';
+import { failureReason, observeHandler, type Metrics } from '../platform/metrics.ts';
 import { deadLetterRecord } from '../platform/processing/dead-letters.ts';
+import { createRetryBudget } from '../platform/processing/retry-budget.ts';
+import { superviseConsumer, type SupervisedConsumer } from '../platform/kafka/supervised-consumer.ts';
+import type { Health } from '../platform/runtime/health.ts';
 import type { ProjectionRunner } from '../platform/projections/runner.ts';
-import type { Codec } from '../platform/schemas/codec.ts';
+import { DecodeError, type Codec } from '../platform/schemas/codec.ts';
 import type { Topics, TopicMessage } from '../platform/topics.ts';
 import { catalogueQueries } from './http/queries.ts';
 import { CATALOGUE } from './projections/catalogue.ts';
 
-export function createDetailsResponder(options: { kafka: Kafka; codec: Codec; topics: Topics; read: ProjectionRunner; groupId: string; logger: Logger }) {
+export interface DetailsResponderOptions {
+  kafka: Kafka;
+  codec: Codec;
+  topics: Topics;
+  read: ProjectionRunner;
+  groupId: string;
+  logger: Logger;
+  metrics?: Metrics;
+  health?: Health;
+}
+
+export function createDetailsResponder(options: DetailsResponderOptions) {
   const { kafka, codec, topics, read, logger } = options;
-  let consumer: Consumer | undefined;
+  const requests = topics.productDetailsRequests;
+  const observer = observeHandler(options.metrics, 'responder:product-details');
+  const budget = createRetryBudget(5);
+  let consumer: SupervisedConsumer | undefined;
   let producer: SafeProducer | undefined;
+
+  async function deadLetter(partition: number, message: KafkaMessage, reason: string) {
+    await producer!.send({ topic: `${requests.name}.dlq`, acks: -1, messages: [deadLetterRecord({ topic: requests.name, partition, message }, reason, options.groupId)] });
+    observer.deadLettered(requests.name);
+    logger.warn({ offset: message.offset, reason }, 'details request dead-lettered');
+  }
+
+  async function handle(partition: number, message: KafkaMessage) {
+    const started = Date.now();
+    let request: TopicMessage<ProductDetailsRequests>;
+    try {
+      request = (await codec.decode(requests, message.value)).message;
+    } catch (error) {
+      if (!(error instanceof DecodeError && error.permanent)) throw error; // the registry is away: retry
+      return deadLetter(partition, message, `undecodable: ${error.message}`);
+    }
+    const key = `${partition}|${message.offset}`;
+    const { correlationId } = fromHeaders(message.headers, Number(message.timestamp));
+    try {
+      await answer(request, correlationId);
+    } catch (error) {
+      observer.failed(failureReason(error));
+      if (!budget.exhausted(key)) throw error; // kafkajs backs off and delivers it again
+      budget.settle(key);
+      return deadLetter(partition, message, `answering kept failing: ${(error as Error).message}`);
+    }
+    budget.settle(key);
+    observer.handled([message], (Date.now() - started) / 1000);
+  }
 
   async function answer(request: TopicMessage<ProductDetailsRequests>, correlationId: string) {
     const { requestId, variantIds } = request.data;
@@ -43,26 +92,22 @@ export function createDetailsResponder(options: { kafka: Kafka; codec: Codec; to
     async start() {
       producer = createSafeProducer(kafka);
       await producer.connect();
-      consumer = kafka.consumer({ groupId: options.groupId, maxWaitTimeInMs: 50 });
-      await consumer.connect();
-      await consumer.subscribe({ topic: topics.productDetailsRequests.name, fromBeginning: false });
-      await consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          let request: TopicMessage<ProductDetailsRequests>;
-          try {
-            request = (await codec.decode(topics.productDetailsRequests, message.value)).message;
-          } catch (error) {
-            const reason = `undecodable: ${(error as Error).message}`;
-            await producer!.send({ topic: `${topics.productDetailsRequests.name}.dlq`, acks: -1, messages: [deadLetterRecord({ topic: topics.productDetailsRequests.name, partition, message }, reason, options.groupId)] });
-            logger.warn({ offset: message.offset, reason }, 'details request dead-lettered');
-            return;
-          }
-          await answer(request, fromHeaders(message.headers, Number(message.timestamp)).correlationId);
+      consumer = superviseConsumer({
+        kafka,
+        logger,
+        metrics: options.metrics,
+        health: options.health,
+        config: { groupId: options.groupId, maxWaitTimeInMs: 50 },
+        setup: async (c) => {
+          await c.connect();
+          await c.subscribe({ topic: requests.name, fromBeginning: false });
+          await c.run({ eachMessage: ({ partition, message }) => handle(partition, message) });
         },
       });
+      await consumer.start();
     },
     async stop() {
-      await consumer?.disconnect();
+      await consumer?.stop();
       await producer?.disconnect();
     },
   };

@@ -1,8 +1,7 @@
 // The product service. Roles (SERVICE_ROLES, default all): `processor` (the
 // catalogue processor and the translator from inventory's answers) and `api`
 // (read models, HTTP, and answers to product-details requests).
-import { createCommandProcessor } from '../platform/processing/command-processor.ts';
-import { createTranslator } from '../platform/processing/translator.ts';
+import { processorComponent, translatorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
 import { productAggregate } from './aggregate.ts';
@@ -16,30 +15,7 @@ export const productService: ServiceDefinition = {
   name: 'product',
   writes: (topics) => [topics.productCommands, topics.productEvents, topics.productDetailsReplies],
   components: (context) => {
-    const { kafka, codec, topics, config, logger, metrics } = context;
-    const processor = createCommandProcessor({
-      kafka,
-      codec,
-      definition: productAggregate(topics),
-      groupId: `${config.topicPrefix}product-processor`,
-      logger: logger.child({ component: 'processor' }),
-      maxPerTransaction: config.maxPerTransaction,
-      onDecided: ({ type, outcome, latencyMs }) => {
-        metrics.commandsDecided.inc({ aggregate: 'product', command: type, outcome });
-        metrics.commandLatency.observe({ aggregate: 'product' }, latencyMs / 1000);
-      },
-      onTransaction: ({ ms }) => metrics.transactions.observe({ group: 'product-processor' }, ms / 1000),
-    });
-    const translator = createTranslator({
-      kafka,
-      codec,
-      name: 'inventory-to-catalogue',
-      source: 'product',
-      groupId: `${config.topicPrefix}product-inventory-translator`,
-      from: topics.inventoryEvents,
-      translate: inventoryToCatalogue(topics),
-      logger: logger.child({ component: 'inventory-translator' }),
-    });
+    const { kafka, codec, topics, config, logger, metrics, health } = context;
     const inventory = createInventoryClient({
       baseUrl: config.inventoryUrl,
       logger: logger.child({ component: 'inventory-client' }),
@@ -49,12 +25,19 @@ export const productService: ServiceDefinition = {
       projections: productReadModels(topics),
       routes: (deps) => productRoutes({ topics, inventory, ...deps }),
     });
-    const responder = createDetailsResponder({ kafka, codec, topics, read: api.read, groupId: `${config.topicPrefix}product-details-responder`, logger: logger.child({ component: 'details-responder' }) });
+    const responderGroup = `${config.topicPrefix}product-details-responder`;
+    const responder = createDetailsResponder({ kafka, codec, topics, read: api.read, groupId: responderGroup, logger: logger.child({ component: 'details-responder' }), metrics, health });
     return [
-      { name: 'processor', role: 'processor', start: () => processor.start(), stop: () => processor.stop() },
-      { name: 'inventory-translator', role: 'processor', start: () => translator.start(), stop: () => translator.stop() },
+      processorComponent(context, productAggregate(topics)),
+      translatorComponent(context, { name: 'inventory-translator', role: 'processor', from: topics.inventoryEvents, translate: inventoryToCatalogue(topics) }),
       ...api.components,
-      { name: 'details-responder', role: 'api', start: () => responder.start(), stop: () => responder.stop() },
+      {
+        name: 'details-responder',
+        role: 'api',
+        start: () => responder.start(),
+        stop: () => responder.stop(),
+        consumes: [{ topic: topics.productDetailsRequests.name, groupId: responderGroup }],
+      },
     ];
   },
 };

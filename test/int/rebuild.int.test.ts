@@ -71,13 +71,13 @@ describe('projection rebuild', function () {
       expect(verdicts.every((l) => l.includes('no differences')), result.stdout).to.equal(true);
     }
     // The services switched to the rebuilt files and still answer.
-    await eventually(async () => expect(readPointer(system.inventory.dataDir, 'inventory', 'stock')!.file).to.match(/rebuild/));
+    await eventually(async () => expect(readPointer(system.inventory.storeDir, 'inventory', 'stock')!.file).to.match(/rebuild/));
     expect((await call(system.product.base, 'GET', `/api/v1/products/${productId}`)).status).to.equal(200);
   });
 
   it('--verify reports every difference between the rebuilt and the live model', async () => {
-    const pointer = readPointer(system.inventory.dataDir, 'inventory', 'movements')!;
-    const live = new Database(path.join(system.inventory.dataDir, 'inventory', pointer.file));
+    const pointer = readPointer(system.inventory.storeDir, 'inventory', 'movements')!;
+    const live = new Database(path.join(system.inventory.storeDir, 'inventory', pointer.file));
     live.prepare(`UPDATE movements SET delta = delta + 100 WHERE variant_id = ? AND change_type = 'RESTOCK'`).run(variants[0]);
     live.close();
     const result = rebuild(env, system.inventory.dataDir, 'inventory', 'movements', '--verify');
@@ -90,7 +90,7 @@ describe('projection rebuild', function () {
   it('serves every GET throughout a rebuild and its swap', async () => {
     const paths = [`/api/v1/inventory/${variants[0]}`, `/api/v1/inventory?productVariantIds=${variants.join(',')}`, '/api/v1/reports/inventory-value', `/api/v1/reports/stock-movements?productVariantId=${variants[0]}`];
     const expected = await Promise.all(paths.map(async (p) => (await call(system.inventory.base, 'GET', p)).body));
-    const before = readPointer(system.inventory.dataDir, 'inventory', 'stock')!.file;
+    const before = readPointer(system.inventory.storeDir, 'inventory', 'stock')!.file;
     const failures: string[] = [];
     let requests = 0;
     let running = true;
@@ -110,7 +110,7 @@ describe('projection rebuild', function () {
     await eventually(async () => {
       const ready = await call(system.inventory.base, 'GET', '/health/ready');
       expect(ready.status).to.equal(200);
-      expect(readPointer(system.inventory.dataDir, 'inventory', 'stock')!.file).to.not.equal(before);
+      expect(readPointer(system.inventory.storeDir, 'inventory', 'stock')!.file).to.not.equal(before);
     });
     await new Promise((resolve) => setTimeout(resolve, 1500)); // past the swap, and past the old files' removal
     running = false;
@@ -179,27 +179,27 @@ describe('projection rebuild when killed, and on a version change', function () 
   it('leaves the live model untouched when killed halfway, and a rerun succeeds', async () => {
     const inventory = await startInProcess({ ...inventoryApiOnly(inventoryReadModels) }, env.prefix);
     try {
-      const before = readPointer(inventory.dataDir, 'inventory', 'movements')!;
+      const before = readPointer(inventory.storeDir, 'inventory', 'movements')!;
       const answer = (await call(inventory.base, 'GET', '/api/v1/inventory/bulk-7')).body;
       expect(answer.quantity).to.be.greaterThan(10_000);
       const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], { env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: inventory.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-      await eventually(() => expect(fs.readdirSync(path.join(inventory.dataDir, 'inventory')).some((f) => /rebuild-\d+\.sqlite$/.test(f))).to.equal(true), 30_000, 20);
+      await eventually(() => expect(fs.readdirSync(path.join(inventory.storeDir, 'inventory')).some((f) => /rebuild-\d+\.sqlite$/.test(f))).to.equal(true), 30_000, 20);
       await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.on('exit', resolve));
       expect(output).to.not.contain('swapped in');
-      expect(readPointer(inventory.dataDir, 'inventory', 'movements')).to.deep.equal(before);
+      expect(readPointer(inventory.storeDir, 'inventory', 'movements')).to.deep.equal(before);
       expect((await call(inventory.base, 'GET', '/api/v1/inventory/bulk-7')).body).to.deep.equal(answer);
-      const leftovers = fs.readdirSync(path.join(inventory.dataDir, 'inventory')).filter((f) => /rebuild-\d+\.sqlite$/.test(f));
+      const leftovers = fs.readdirSync(path.join(inventory.storeDir, 'inventory')).filter((f) => /rebuild-\d+\.sqlite$/.test(f));
       expect(leftovers.length).to.be.greaterThan(0);
 
       const rerun = rebuild(env, inventory.dataDir, 'inventory', '--verify');
       expect(rerun.status, rerun.stdout + rerun.stderr).to.equal(0);
       expect(rerun.stdout).to.not.contain('DIFFERENT');
-      const remaining = fs.readdirSync(path.join(inventory.dataDir, 'inventory')).filter((f) => /rebuild-\d+\.sqlite$/.test(f));
+      const remaining = fs.readdirSync(path.join(inventory.storeDir, 'inventory')).filter((f) => /rebuild-\d+\.sqlite$/.test(f));
       for (const f of leftovers) expect(remaining, 'leftovers of the killed rebuild removed').to.not.include(f);
       await eventually(async () => expect((await call(inventory.base, 'GET', '/api/v1/inventory/bulk-7')).body).to.deep.equal(answer));
     } finally {
@@ -221,12 +221,12 @@ describe('projection rebuild when killed, and on a version change', function () 
       await eventually(async () => {
         const res = await call(second.base, 'GET', '/api/v1/inventory/bulk-3');
         if (res.status !== 200) failures.push(res.status);
-        expect(readPointer(dataDir, 'inventory', 'stock')!.version).to.equal(2);
+        expect(readPointer(second.storeDir, 'inventory', 'stock')!.version).to.equal(2);
       }, 120_000, 50);
       expect(failures).to.deep.equal([]);
       expect((await call(second.base, 'GET', '/api/v1/inventory/bulk-3')).body).to.deep.equal(answer);
-      const files = fs.readdirSync(path.join(dataDir, 'inventory')).filter((f) => f.startsWith('stock.v'));
-      await eventually(() => expect(fs.readdirSync(path.join(dataDir, 'inventory')).filter((f) => /^stock\.v1\./.test(f))).to.deep.equal([]), 15_000);
+      const files = fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => f.startsWith('stock.v'));
+      await eventually(() => expect(fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => /^stock\.v1\./.test(f))).to.deep.equal([]), 15_000);
       expect(files.some((f) => f.startsWith('stock.v2.'))).to.equal(true);
     } finally {
       await second.stop();

@@ -2,6 +2,7 @@
 // it for real (SIGKILL) or stop it as an operator would (SIGTERM).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 export interface ChildService {
@@ -18,7 +19,8 @@ export function startChild(entry: string, env: Record<string, string>, name = pa
   fs.mkdirSync(LOG_DIR, { recursive: true });
   const log = fs.createWriteStream(path.join(LOG_DIR, `${name}-${Date.now()}.log`));
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, LOG_LEVEL: 'info', ...env },
+    // Read models under the OS temp dir (namespaced by TOPIC_PREFIX), not the checkout's .local/data.
+    env: { ...process.env, LOG_LEVEL: 'info', DATA_DIR: path.join(os.tmpdir(), 'commerce-core-test-data'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

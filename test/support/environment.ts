@@ -4,8 +4,7 @@
 import crypto from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { loadConfig, type PlatformConfig } from '../../services/platform/config.ts';
-import { connectAdmin } from '../../services/platform/kafka/admin.ts';
-import { createLogger } from '../../services/platform/logger.ts';
+import { connectAdminFor } from '../../services/platform/kafka/admin.ts';
 import { createRegistryClient } from '../../services/platform/schemas/codec.ts';
 import { registerAll } from '../../services/platform/schemas/register.ts';
 import { topicsFor, type Topics } from '../../services/platform/topics.ts';
@@ -31,12 +30,7 @@ export function configFor(prefix: string, overrides: Record<string, string> = {}
 }
 
 export async function adminFor(config: PlatformConfig): Promise<Admin> {
-  return connectAdmin({
-    brokers: config.kafka.brokers,
-    clientId: 'test',
-    security: config.kafka.security,
-    logger: createLogger('test-admin', 'error'),
-  });
+  return connectAdminFor(config, 'test');
 }
 
 /** Topics and schemas for a fresh namespace. */

@@ -1,16 +1,5 @@
 // Small HTTP helpers for tests against a running service.
-import net from 'node:net';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.once('error', reject);
-  });
-}
+export { freePort } from '../../scripts/free-port.ts';
 
 export interface JsonResponse<T = any> {
   status: number;

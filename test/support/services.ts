@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { namespacedDataDir } from '../../services/platform/projections/store.ts';
 import { startService, type RunningService, type ServiceDefinition } from '../../services/platform/runtime/service.ts';
 import { eventually } from './eventually.ts';
 import { call, freePort } from './http.ts';
@@ -11,6 +12,8 @@ export interface StartedService {
   service: RunningService;
   base: string;
   dataDir: string;
+  /** Where its read models live: DATA_DIR under its topic prefix. */
+  storeDir: string;
   stop(): Promise<void>;
 }
 
@@ -35,5 +38,5 @@ export async function startInProcess(definition: ServiceDefinition, prefix: stri
       if (ready.status !== 200) throw new Error(`not ready: ${JSON.stringify(ready.body)}`);
     }, 60_000);
   }
-  return { service, base, dataDir, stop: () => service.stop() };
+  return { service, base, dataDir, storeDir: namespacedDataDir(dataDir, prefix), stop: () => service.stop() };
 }

@@ -5,7 +5,7 @@ import type { OrderCommands, PlaceOrder } from '../../../schemas/generated/order
 import type { ProductDetailsReplies } from '../../../schemas/generated/product.details.replies.ts';
 import type { ProductDetailsRequests } from '../../../schemas/generated/product.details.requests.ts';
 import type { CommandRequests } from '../../platform/http/command-request.ts';
-import { badRequest, conflict, HttpError, notFound } from '../../platform/http/errors.ts';
+import { conflict, HttpError, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
 import type { RequestReplyClient } from '../../platform/messaging/request-reply.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
@@ -29,6 +29,9 @@ const REJECTION_STATUS: Record<string, number> = {
   INVALID_TRANSITION: 409,
   UNKNOWN_ORDER: 404,
 };
+
+/** How long a long-poll waits for an order it does not know yet to appear. */
+const UNKNOWN_ORDER_GRACE_MS = 5_000;
 
 /** The same customer and Idempotency-Key always name the same order. */
 export function orderIdFor(customerId: string, idempotencyKey: string): string {
@@ -84,10 +87,10 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
     route({
       method: 'post', path: '/api/v1/orders', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
+      headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
       responses: { 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
         const key = headers['idempotency-key'];
-        if (typeof key !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(key)) throw badRequest('the Idempotency-Key header is required (1-200 visible ASCII characters)');
         const orderId = orderIdFor(body.customerId, key);
         const requestHash = crypto.createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items: body.items })).digest('hex');
         const location = `/api/v1/orders/${orderId}`;
@@ -121,16 +124,19 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
         waitFor: Type.Optional(Type.String({ pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$` })),
         timeoutMs: Type.Optional(Type.String({ pattern: '^[0-9]{1,5}$' })),
       }),
-      responses: { 200: 'the order (in one of the statuses waited for, or as it stands at the timeout)', 404: 'unknown order' },
+      responses: { 200: 'the order (in one of the statuses waited for, or as it stands at the timeout)', 404: 'unknown order (a long-poll first gives a new order 5s to appear)' },
       handle: async ({ params, query, req }) => {
         const wanted = query.waitFor?.split(',');
-        const deadline = Date.now() + Math.min(Number(query.timeoutMs ?? 10_000), 30_000);
+        const started = Date.now();
+        const deadline = started + Math.min(Number(query.timeoutMs ?? 10_000), 30_000);
+        // An order just placed may take a moment to reach the read model; one
+        // that has not appeared by then is unknown, and the answer is 404.
+        const appearBy = Math.min(deadline, started + UNKNOWN_ORDER_GRACE_MS);
         const gone = new AbortController();
         req.once('close', () => gone.abort());
         let order = view(params.id);
-        // Waiting for an order that will exist is allowed (it may have just been placed).
-        while (wanted && !gone.signal.aborted && !(order && wanted.includes(order.status)) && Date.now() < deadline) {
-          await watchers.changed(params.id, deadline - Date.now(), gone.signal);
+        while (wanted && !gone.signal.aborted && !(order && wanted.includes(order.status)) && Date.now() < (order ? deadline : appearBy)) {
+          await watchers.changed(params.id, (order ? deadline : appearBy) - Date.now(), gone.signal);
           order = view(params.id);
         }
         if (!order) throw notFound(`order ${params.id}`);

@@ -14,11 +14,20 @@ function strip(schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
 }
 
-function parameters(schema: TSchema | undefined, where: 'path' | 'query') {
+function parameters(schema: TSchema | undefined, where: 'path' | 'query' | 'header') {
   const s = schema ? strip(schema) : undefined;
   const props = (s?.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = new Set((s?.required as string[] | undefined) ?? []);
   return Object.entries(props).map(([name, prop]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: prop, ...(prop.description ? { description: prop.description } : {}) }));
+}
+
+/** Answers every route of its kind may give, whatever its own declaration says. */
+function commonResponses(r: Route): Record<number, string> {
+  const common: Record<number, string> = {};
+  if (r.params || r.query || r.body || r.headers) common[400] = 'invalid input: the body names each problem';
+  if (r.body) common[413] = 'the body is too large';
+  if (r.method !== 'get') common[503] = 'the event log cannot be reached; retry later';
+  return common;
 }
 
 export function openApiDocument(service: string, version: string, routes: Route[]): Record<string, unknown> {
@@ -30,10 +39,10 @@ export function openApiDocument(service: string, version: string, routes: Route[
       summary: r.summary,
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())}`,
       ...(r.tags ? { tags: r.tags } : {}),
-      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query')],
+      parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
       ...(r.body ? { requestBody: { required: bodyRequired(r), content: { 'application/json': { schema: strip(r.body) } } } } : {}),
       responses: Object.fromEntries(
-        Object.entries(r.responses).map(([status, description]) => [
+        Object.entries({ ...commonResponses(r), ...r.responses }).map(([status, description]) => [
           status,
           { description, content: { 'application/json': { schema: Number(status) >= 400 ? ERROR_BODY : {} } } },
         ]),

@@ -13,16 +13,16 @@ export interface RouteResponse {
   headers?: Record<string, string>;
 }
 
-export interface RouteInput<P extends TObject, Q extends TObject, B extends TSchema> {
+export interface RouteInput<P extends TObject, Q extends TObject, B extends TSchema, H extends TObject = TObject> {
   params: Static<P>;
   query: Static<Q>;
   body: Static<B>;
-  headers: Request['headers'];
+  headers: Static<H> & Request['headers'];
   correlationId: string;
   req: Request;
 }
 
-export interface Route<P extends TObject = TObject, Q extends TObject = TObject, B extends TSchema = TSchema> {
+export interface Route<P extends TObject = TObject, Q extends TObject = TObject, B extends TSchema = TSchema, H extends TObject = TObject> {
   method: Method;
   /** Express path, e.g. /api/v1/inventory/:variantId */
   path: string;
@@ -31,12 +31,14 @@ export interface Route<P extends TObject = TObject, Q extends TObject = TObject,
   params?: P;
   query?: Q;
   body?: B;
+  /** Request headers the route reads, with lower-case names (validated and documented like the rest). */
+  headers?: H;
   /** Response statuses this route answers with, for the OpenAPI description. */
   responses: Record<number, string>;
-  handle(input: RouteInput<P, Q, B>): Promise<RouteResponse> | RouteResponse;
+  handle(input: RouteInput<P, Q, B, H>): Promise<RouteResponse> | RouteResponse;
 }
 
-export function route<P extends TObject, Q extends TObject, B extends TSchema>(definition: Route<P, Q, B>): Route {
+export function route<P extends TObject, Q extends TObject, B extends TSchema, H extends TObject = TObject>(definition: Route<P, Q, B, H>): Route {
   return definition as unknown as Route;
 }
 
@@ -52,6 +54,8 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
   const params = check(r.params, 'path');
   const query = check(r.query, 'query');
   const body = check(r.body, 'body');
+  const headers = check(r.headers, 'header');
+  const declaredHeaders = Object.keys(((r.headers as unknown as { properties?: object } | undefined)?.properties) ?? {});
   return async (req, res, correlationId) => {
     const errors: string[] = [];
     const valueOf = (result: ReturnType<Check>): never => {
@@ -61,6 +65,8 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
     };
     const p = valueOf(params({ ...req.params }));
     const q = valueOf(query({ ...(req.query as object) }));
+    // Only the declared headers are validated; the rest pass through untouched.
+    valueOf(headers(Object.fromEntries(declaredHeaders.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]))));
     if (bodyRequired(r) && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
     const b = r.body && req.body !== undefined ? valueOf(body(req.body)) : (undefined as never);
     if (errors.length) throw badRequest(errors.join('; '), { problems: errors });

@@ -30,6 +30,8 @@ export interface HttpServerOptions {
   /** Fails only when the process must be restarted. */
   liveness?(): { live: boolean; reason?: string };
   bodyLimit?: string;
+  /** How long requests in flight may take to finish once stopping. */
+  drainMs?: number;
 }
 
 export interface HttpServer {
@@ -41,12 +43,27 @@ export interface HttpServer {
 
 const SAFE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** A broker-side failure (kafkajs names its errors KafkaJS*), not a bug in the request or the code. */
+function isLogUnavailable(error: unknown): boolean {
+  for (let e = error as { name?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.name === 'string' && e.name.startsWith('KafkaJS')) return true;
+  }
+  return false;
+}
+
 export function createHttpServer(options: HttpServerOptions): HttpServer {
   const { logger, metrics } = options;
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
 
+  // Once stopping, every answer closes its connection, so clients that keep
+  // connections alive come back on a new one, which is refused.
+  let stopping = false;
+  app.use((_req, res, next) => {
+    if (stopping) res.setHeader('connection', 'close');
+    next();
+  });
   app.use(
     pinoHttp({
       logger,
@@ -57,6 +74,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         return id;
       },
       customAttributeKeys: { reqId: 'correlationId' },
+      customProps: (req) => ({ correlationId: String(req.id) }),
       autoLogging: { ignore: (req) => req.url === '/metrics' || req.url?.startsWith('/health') === true },
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
     }),
@@ -73,7 +91,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   });
   app.get('/metrics', async (_req, res) => {
     res.setHeader('content-type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
+    res.send(await metrics.render());
   });
   const document = openApiDocument(options.service, '1.0.0', options.routes);
   app.get('/openapi.json', (_req, res) => {
@@ -116,6 +134,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.status(400).json({ error: 'MALFORMED_JSON', message: 'the request body is not valid JSON' });
     } else if (e.type === 'entity.too.large') {
       res.status(413).json({ error: 'PAYLOAD_TOO_LARGE', message: `the request body exceeds ${options.bodyLimit ?? '64kb'}` });
+    } else if (isLogUnavailable(error)) {
+      // The command was not appended (or its fate is unknown): the client may
+      // retry, safely where it sent an idempotency key.
+      req.log?.warn({ err: error }, 'event log unavailable');
+      res.setHeader('retry-after', '5');
+      res.status(503).json({ error: 'LOG_UNAVAILABLE', message: 'the event log cannot be reached right now; retry later', correlationId: String(req.id) });
     } else if (e.expose && e.status && e.status < 500) {
       res.status(e.status).json({ error: 'BAD_REQUEST', message: e.message ?? 'bad request' });
     } else {
@@ -137,9 +161,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     stop() {
       return new Promise((resolve) => {
         if (!server) return resolve();
-        // Stops accepting at once; lets requests in flight finish.
+        // Stops accepting at once; lets requests in flight finish, within a bound.
+        stopping = true;
         server.close(() => resolve());
         server.closeIdleConnections();
+        setTimeout(() => server?.closeAllConnections(), options.drainMs ?? 10_000).unref();
       });
     },
     port() {

@@ -25,11 +25,18 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 // what keeps their sequence numbers sound; kafkajs' warning about it is moot.
 const ACCOUNTED_FOR = 'Limiting retries for the idempotent producer may invalidate EoS guarantees';
 
+// CONCURRENT_TRANSACTIONS answers a transaction begun while the coordinator
+// still writes the previous one's markers: routine at our commit rate, and
+// retried (by kafkajs, and by kafka/transactions.ts). kafkajs logs every try as
+// an error; if the retries run out, the thrown error is logged by its handler.
+const ROUTINE_RETRY = 'another concurrent operation on the same transaction was ongoing';
+
 function pinoLogCreator(base: Logger): logCreator {
   return () => ({ namespace, level, log }) => {
     const { message, ...extra } = log;
     if (message === ACCOUNTED_FOR) return;
-    base[LEVELS[level] ?? 'info']({ kafkajs: namespace, ...extra }, message);
+    const routine = `${message} ${String(extra.error ?? '')}`.includes(ROUTINE_RETRY);
+    base[routine ? 'debug' : (LEVELS[level] ?? 'info')]({ kafkajs: namespace, ...extra }, message);
   };
 }
 

@@ -4,8 +4,9 @@
 // the client started, correlates answers by request id, and gives up cleanly
 // after a timeout (the pending request is forgotten; a late answer is ignored).
 import crypto from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createSafeProducer, type SafeProducer } from '../kafka/producer.ts';
+import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import { newId, toHeaders } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Codec } from '../schemas/codec.ts';
@@ -40,40 +41,47 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
   const { kafka, codec, requests, replies, logger } = options;
   const waiting = new Map<string, { resolve(reply: TopicMessage<R>): void; reject(error: Error): void; timer: NodeJS.Timeout }>();
   let producer: SafeProducer | undefined;
-  let consumer: Consumer | undefined;
+  let consumer: SupervisedConsumer | undefined;
+
+  async function answered(message: KafkaMessage): Promise<void> {
+    const id = message.key?.toString();
+    const waiter = id ? waiting.get(id) : undefined;
+    if (!waiter || !id) return;
+    waiting.delete(id);
+    clearTimeout(waiter.timer);
+    try {
+      waiter.resolve((await codec.decode(replies, message.value)).message);
+    } catch (error) {
+      waiter.reject(error as Error);
+    }
+  }
 
   return {
     async start() {
       producer = createSafeProducer(kafka);
       await producer.connect();
-      // Where the replies topic ends now: answers to our requests come after.
-      const admin = kafka.admin();
-      await admin.connect();
-      const ends = await admin.fetchTopicOffsets(replies.name).finally(() => admin.disconnect());
-      consumer = kafka.consumer({ groupId: `${options.groupPrefix}-replies-${crypto.randomUUID()}`, maxWaitTimeInMs: 50 });
-      let joined!: () => void;
-      const ready = new Promise<void>((resolve) => (joined = resolve));
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        for (const end of ends) consumer!.seek({ topic: replies.name, partition: end.partition, offset: end.high });
-        joined();
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: replies.name, fromBeginning: false });
-      await consumer.run({
-        eachMessage: async ({ message }) => {
-          const id = message.key?.toString();
-          const waiter = id ? waiting.get(id) : undefined;
-          if (!waiter || !id) return;
-          waiting.delete(id);
-          clearTimeout(waiter.timer);
-          try {
-            waiter.resolve((await codec.decode(replies, message.value)).message);
-          } catch (error) {
-            waiter.reject(error as Error);
-          }
+      consumer = superviseConsumer({
+        kafka,
+        logger,
+        config: { groupId: `${options.groupPrefix}-replies-${crypto.randomUUID()}`, maxWaitTimeInMs: 50 },
+        setup: async (c) => {
+          // Where the replies topic ends now: answers to our requests come after.
+          const admin = kafka.admin();
+          await admin.connect();
+          const ends = await admin.fetchTopicOffsets(replies.name).finally(() => admin.disconnect());
+          let joined!: () => void;
+          const ready = new Promise<void>((resolve) => (joined = resolve));
+          c.on(c.events.GROUP_JOIN, () => {
+            for (const end of ends) c.seek({ topic: replies.name, partition: end.partition, offset: end.high });
+            joined();
+          });
+          await c.connect();
+          await c.subscribe({ topic: replies.name, fromBeginning: false });
+          await c.run({ eachMessage: async ({ message }) => answered(message) });
+          await ready;
         },
       });
-      await ready;
+      await consumer.start();
     },
     async stop() {
       for (const [id, w] of waiting) {
@@ -81,7 +89,7 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
         w.reject(new Error(`request ${id} abandoned: the client stopped`));
       }
       waiting.clear();
-      await consumer?.disconnect();
+      await consumer?.stop();
       await producer?.disconnect();
     },
     async request(message, { timeoutMs = options.timeoutMs, correlationId } = {}) {
@@ -96,6 +104,8 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
         }, timeoutMs);
         waiting.set(requestId, { resolve, reject, timer });
       });
+      // The timeout may fire while the send is still retrying; it is awaited below.
+      answer.catch(() => {});
       try {
         await producer.send({
           topic: requests.name,

@@ -14,12 +14,14 @@ import { partitionOf } from '../kafka/partitioning.ts';
 import { createSafeProducer } from '../kafka/producer.ts';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Health } from '../runtime/health.ts';
 import { DecodeError, type Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
 
-type Message = { type: string; data: object };
+export type Message = { type: string; data: object };
 
 /** A command for another aggregate, sent in the same transaction as the events that caused it. */
 export interface Outbound {
@@ -60,9 +62,23 @@ export interface CommandProcessorOptions<S, C extends Message, E extends Message
   maxPerTransaction?: number;
   /** How often the timer looks for due work. */
   scheduleEveryMs?: number;
-  /** Observe each decided command (metrics, tests). */
-  onDecided?: (info: { type: string; outcome: 'accepted' | 'rejected' | 'dead-lettered'; events: number; latencyMs: number }) => void;
+  /** Observe each decided command once its transaction committed (metrics, tests). */
+  onDecided?: (info: Decided) => void;
   onTransaction?: (info: { partition: number; messages: number; records: number; ms: number }) => void;
+  metrics?: Metrics;
+  health?: Health;
+}
+
+export interface Decided {
+  type: string;
+  outcome: 'accepted' | 'rejected' | 'dead-lettered';
+  /** The events the command produced. */
+  events: Message[];
+  /** From the command being issued to its outcome being decided. */
+  latencyMs: number;
+  aggregateId?: string;
+  commandId?: string;
+  correlationId?: string;
 }
 
 export interface CommandProcessor {
@@ -134,7 +150,16 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       onBatch: async (partition, messages) => {
         const store = storeFor(partition);
         for (const message of messages) {
-          const { message: event } = await codec.decode(events, message.value);
+          let event: Message;
+          try {
+            event = (await codec.decode(events, message.value)).message;
+          } catch (error) {
+            if (!(error instanceof DecodeError && error.permanent)) throw error;
+            // Not one of ours: this processor only appends what it can read. Its
+            // readers dead-letter it; the state never contained it.
+            logger.warn({ topic: events.name, partition, offset: message.offset, reason: error.message }, 'skipping an undecodable event while restoring');
+            continue;
+          }
           const version = definition.versionOfEvent(event as E);
           const id = message.key?.toString();
           if (version === undefined || !id) continue;
@@ -214,12 +239,12 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       for (const k of now) if (!old.has(k)) ownersOverlay.set(k, id);
     };
     const records: OutboundRecord[] = [];
-    const decided: { type: string; outcome: 'accepted' | 'rejected' | 'dead-lettered'; events: number; latencyMs: number }[] = [];
+    const decided: Decided[] = [];
     let eventsWritten = 0;
-    const deadLetter = (message: KafkaMessage, reason: string) => {
-      logger.warn({ topic: commands.name, partition, offset: message.offset, reason }, 'command dead-lettered');
+    const deadLetter = (message: KafkaMessage, meta: MessageMetadata, reason: string, type = 'unknown') => {
+      logger.warn({ topic: commands.name, partition, offset: message.offset, reason, correlationId: meta.correlationId }, 'command dead-lettered');
       records.push(deadLetterRecord({ topic: commands.name, partition, message }, reason, groupId));
-      decided.push({ type: 'unknown', outcome: 'dead-lettered', events: 0, latencyMs: 0 });
+      decided.push({ type, outcome: 'dead-lettered', events: [], latencyMs: 0, commandId: meta.id, correlationId: meta.correlationId });
     };
 
     for (const message of messages) {
@@ -229,7 +254,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
         command = (await codec.decode(commands, message.value)).message as C;
       } catch (error) {
         if (error instanceof DecodeError && error.permanent) {
-          deadLetter(message, `undecodable: ${error.message}`);
+          deadLetter(message, meta, `undecodable: ${error.message}`);
           continue;
         }
         throw error; // the registry is unreachable: retry the chunk later
@@ -237,21 +262,24 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       const key = message.key?.toString();
       const aggregateId = String((command.data as Record<string, unknown>)[commands.key]);
       if (key !== aggregateId) {
-        deadLetter(message, `message key '${key ?? ''}' does not match ${commands.key} '${aggregateId}'`);
+        deadLetter(message, meta, `message key '${key ?? ''}' does not match ${commands.key} '${aggregateId}'`);
         continue;
       }
       const expected = partitionOf(aggregateId, commands.partitions);
       if (expected !== partition) {
-        deadLetter(message, `key '${aggregateId}' belongs to partition ${expected}, found in ${partition}: produced with another partitioner`);
+        deadLetter(message, meta, `key '${aggregateId}' belongs to partition ${expected}, found in ${partition}: produced with another partitioner`);
         continue;
       }
       const now = meta.time;
       const state = overlay.get(aggregateId) ?? store.aggregates.get(aggregateId) ?? decider.initialState;
+      const outcomeOf = (outcome: Decided['outcome'], events: Message[]): Decided => ({
+        type: command.type, outcome, events, latencyMs: Date.now() - meta.time, aggregateId, commandId: meta.id, correlationId: meta.correlationId,
+      });
       try {
         const decision = decider.decide(state, command, { now, owner });
         if (decision.ok) {
           if (decision.events.length === 0) {
-            decided.push({ type: command.type, outcome: 'accepted', events: 0, latencyMs: Date.now() - meta.time });
+            decided.push(outcomeOf('accepted', []));
             continue;
           }
           const next = fold(decider, state, decision.events);
@@ -264,17 +292,17 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
           }
           claim(aggregateId, state, next);
           overlay.set(aggregateId, next);
-          decided.push({ type: command.type, outcome: 'accepted', events: decision.events.length, latencyMs: Date.now() - meta.time });
+          decided.push(outcomeOf('accepted', decision.events));
         } else {
           const rejection = { type: 'CommandRejected', data: { aggregateId, commandType: command.type, code: decision.code, message: decision.message, occurredAt: now } };
           const [outcome] = await outcomeRecords(aggregateId, partition, meta, [rejection], now);
           records.push(outcome!.record);
           eventsWritten++;
-          decided.push({ type: command.type, outcome: 'rejected', events: 0, latencyMs: Date.now() - meta.time });
+          decided.push(outcomeOf('rejected', [rejection]));
         }
       } catch (error) {
         // A decider is pure: retrying what threw would throw again.
-        deadLetter(message, `${command.type} could not be decided: ${(error as Error).message}`);
+        deadLetter(message, meta, `${command.type} could not be decided: ${(error as Error).message}`, command.type);
       }
     }
 
@@ -289,7 +317,12 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
         const written = metadata.find((m) => m.topicName === events.name && m.partition === partition);
         if (written && eventsWritten > 0) store.eventsOffset = BigInt(written.baseOffset ?? '0') + BigInt(eventsWritten);
         for (const id of overlay.keys()) pendingTimers.delete(id);
-        for (const d of decided) options.onDecided?.(d);
+        for (const d of decided) {
+          if (d.outcome !== 'dead-lettered') logger.info({ correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) }, 'command decided');
+          options.metrics?.commandsDecided.inc({ aggregate: definition.name, command: d.type, outcome: d.outcome });
+          if (d.outcome !== 'dead-lettered') options.metrics?.commandLatency.observe({ aggregate: definition.name }, d.latencyMs / 1000);
+          options.onDecided?.(d);
+        }
       },
       aborted() {
         // The overlay is simply dropped; re-preparing catches the store up
@@ -306,6 +339,9 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
     concurrency: commands.partitions,
     ...(options.maxPerTransaction ? { maxPerTransaction: options.maxPerTransaction } : {}),
     ...(options.onTransaction ? { onTransaction: options.onTransaction } : {}),
+    handlerName: `processor:${definition.name}`,
+    metrics: options.metrics,
+    health: options.health,
     handler: {
       prepare: restore,
       handle,

@@ -19,9 +19,12 @@
 // Then each chunk of messages is decided, its records sent and its offsets
 // committed in one transaction. A chunk that went stale (rebalance, shutdown,
 // reassignment) is aborted, never committed.
-import type { Admin, Consumer, IHeaders, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import type { Admin, IHeaders, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { sendOffsetsWithRetry } from '../kafka/transactions.ts';
+import { failureReason, observeHandler, type Metrics } from '../metrics.ts';
+import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
+import type { Health } from '../runtime/health.ts';
 
 export interface OutboundRecord {
   topic: string;
@@ -60,6 +63,10 @@ export interface ExactlyOnceLoopOptions {
   transactionTimeoutMs?: number;
   sessionTimeoutMs?: number;
   onTransaction?: (info: { partition: number; messages: number; records: number; ms: number }) => void;
+  /** Metrics label for what this loop runs (`processor:inventory`, `translator:<name>`). */
+  handlerName?: string;
+  metrics?: Metrics;
+  health?: Health;
 }
 
 export interface ExactlyOnceLoop {
@@ -84,11 +91,12 @@ class StaleChunk extends Error {}
 export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyOnceLoop {
   const { kafka, groupId, topic, handler, logger } = options;
   const maxPerTransaction = options.maxPerTransaction ?? 500;
+  const observer = observeHandler(options.metrics, options.handlerName ?? groupId);
+  const deadLetterTopic = `${topic}.dlq`;
   const slots = new Map<number, Slot>();
   let assigned = new Set<number>();
-  let consumer: Consumer | undefined;
+  let consumer: SupervisedConsumer | undefined;
   let admin: Admin | undefined;
-  let running = false;
 
   const slotFor = (partition: number): Slot => {
     let slot = slots.get(partition);
@@ -157,7 +165,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
     slot.ready = undefined;
   }
 
-  async function handleChunk(slot: Slot, generation: number, chunk: KafkaMessage[], heartbeat: () => Promise<void>, isRunning: () => boolean) {
+  async function handleChunk(slot: Slot, generation: number, chunk: KafkaMessage[], heartbeat: () => Promise<void>) {
     const started = Date.now();
     const transaction: Transaction = await slot.producer!.transaction();
     let result: ChunkResult | undefined;
@@ -167,14 +175,21 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
       const next = BigInt(chunk[chunk.length - 1]!.offset) + 1n;
       await sendOffsetsWithRetry(transaction, { consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: slot.partition, offset: next.toString() }] }] });
       await heartbeat(); // throws if the group is rebalancing: then this chunk must not commit
-      if (slot.generation !== generation || !isRunning() || !running) throw new StaleChunk('partition reassigned or consumer stopping');
+      // Stopping is no reason to abort: until it leaves the group this member
+      // still owns the partition, so the chunk in hand commits (SIGTERM loses nothing).
+      if (slot.generation !== generation) throw new StaleChunk('partition reassigned');
       await transaction.commit();
       result.committed(metadata);
       slot.nextOffset = next;
-      options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: result.records.length, ms: Date.now() - started });
+      const ms = Date.now() - started;
+      const deadLettered = result.records.filter((r) => r.topic === deadLetterTopic).length;
+      observer.deadLettered(topic, deadLettered);
+      observer.handled(chunk, ms / 1000, deadLettered);
+      options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: result.records.length, ms });
     } catch (error) {
       await transaction.abort().catch(() => {}); // a failed commit leaves nothing to abort: re-preparing settles it
       result?.aborted();
+      observer.failed(error instanceof StaleChunk ? 'stale' : failureReason(error));
       invalidate(slot);
       throw error;
     }
@@ -195,7 +210,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
       if (!isRunning() || isStale() || slot.generation !== generation) return;
       const chunk = fresh.slice(i, i + maxPerTransaction);
       try {
-        await handleChunk(slot, generation, chunk, heartbeat, isRunning);
+        await handleChunk(slot, generation, chunk, heartbeat);
       } catch (error) {
         if (error instanceof StaleChunk) return;
         throw error; // kafkajs re-fetches from the last resolved offset and retries
@@ -204,58 +219,66 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
     }
   }
 
+  function onAssigned(now: Set<number>): void {
+    const lost = [...assigned].filter((p) => !now.has(p));
+    // Eager rebalancing: every assignment may follow another owner's work,
+    // so every owned partition is prepared again before its next batch.
+    for (const p of now) invalidate(slotFor(p));
+    for (const p of lost) {
+      const slot = slotFor(p);
+      invalidate(slot);
+      void slot.producer?.disconnect().catch(() => {});
+      slot.producer = undefined;
+    }
+    assigned = now;
+    if (lost.length) handler.release(lost);
+    logger.info({ topic, groupId, partitions: [...now] }, 'assigned');
+    // Prepare at once rather than on the first batch, so the first command
+    // after a hand-over does not wait for the restore. (The fetch loop keeps
+    // heartbeating meanwhile; a batch that arrives first awaits the same work.)
+    const [first] = now;
+    if (first !== undefined) {
+      ensureReady(slotFor(first), async () => {}).catch((error: unknown) =>
+        logger.warn({ topic, error: (error as Error).message }, 'preparing partitions failed; retrying on the next batch'),
+      );
+    }
+  }
+
   return {
     async start() {
-      running = true;
       admin = kafka.admin();
       await admin.connect();
-      consumer = kafka.consumer({
-        groupId,
-        // A crashed owner holds its partitions until its session expires: this
-        // bounds failover. Batches and restores heartbeat well within it.
-        sessionTimeout: options.sessionTimeoutMs ?? 10_000,
-        rebalanceTimeout: 30_000,
-        heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 100,
-        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 10_000 },
+      consumer = superviseConsumer({
+        kafka,
+        logger,
+        metrics: options.metrics,
+        health: options.health,
+        config: {
+          groupId,
+          // A crashed owner holds its partitions until its session expires: this
+          // bounds failover. Batches and restores heartbeat well within it.
+          sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+          rebalanceTimeout: 30_000,
+          heartbeatInterval: 1_000,
+          maxWaitTimeInMs: 100,
+          retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 10_000 },
+        },
+        setup: async (c) => {
+          c.on(c.events.GROUP_JOIN, ({ payload }) => onAssigned(new Set(payload.memberAssignment[topic] ?? [])));
+          await c.connect();
+          await c.subscribe({ topic, fromBeginning: true });
+          await c.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: options.concurrency ?? 6,
+            eachBatch,
+          });
+        },
       });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        const now = new Set(payload.memberAssignment[topic] ?? []);
-        const lost = [...assigned].filter((p) => !now.has(p));
-        // Eager rebalancing: every assignment may follow another owner's work,
-        // so every owned partition is prepared again before its next batch.
-        for (const p of now) invalidate(slotFor(p));
-        for (const p of lost) {
-          const slot = slotFor(p);
-          invalidate(slot);
-          void slot.producer?.disconnect().catch(() => {});
-          slot.producer = undefined;
-        }
-        assigned = now;
-        if (lost.length) handler.release(lost);
-        logger.info({ topic, groupId, partitions: [...now] }, 'assigned');
-        // Prepare at once rather than on the first batch, so the first command
-        // after a hand-over does not wait for the restore. (The fetch loop keeps
-        // heartbeating meanwhile; a batch that arrives first awaits the same work.)
-        const [first] = now;
-        if (first !== undefined) {
-          ensureReady(slotFor(first), async () => {}).catch((error: unknown) =>
-            logger.warn({ topic, error: (error as Error).message }, 'preparing partitions failed; retrying on the next batch'),
-          );
-        }
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: options.concurrency ?? 6,
-        eachBatch,
-      });
+      await consumer.start();
     },
     async stop() {
-      running = false;
-      await consumer?.disconnect(); // waits for batches in hand, then leaves the group
+      await consumer?.stop(); // waits for batches in hand, then leaves the group
       await Promise.all([...slots.values()].map((s) => s.producer?.disconnect().catch(() => {})));
       await admin?.disconnect();
     },

@@ -1,15 +1,19 @@
 // Turns one service's events into another aggregate's commands, exactly once:
 // consume, translate (re-keying to the target aggregate), produce and commit
-// offsets in one transaction per chunk (see exactly-once-loop.ts). Poison goes
-// to the source topic's dead-letter topic in the same transaction.
+// offsets in one transaction per chunk (see exactly-once-loop.ts). Poison, and
+// an event whose translation keeps failing after bounded retries, goes to the
+// source topic's dead-letter topic in the same transaction.
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import type { Logger } from '../logger.ts';
+import type { Metrics } from '../metrics.ts';
+import type { Health } from '../runtime/health.ts';
 import { DecodeError, type Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import type { Outbound } from './command-processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
+import { createRetryBudget } from './retry-budget.ts';
 
 export interface TranslatorOptions<M extends RecordMap> {
   kafka: Kafka;
@@ -20,15 +24,36 @@ export interface TranslatorOptions<M extends RecordMap> {
   from: TopicDescriptor<M>;
   translate(event: TopicMessage<M>, meta: MessageMetadata): Outbound[] | Promise<Outbound[]>;
   logger: Logger;
-  onTranslated?: (count: number) => void;
+  /** Attempts at an event whose translation throws before it is dead-lettered. */
+  maxAttempts?: number;
+  metrics?: Metrics;
+  health?: Health;
 }
 
 export function createTranslator<M extends RecordMap>(options: TranslatorOptions<M>): ExactlyOnceLoop {
   const { codec, from, logger } = options;
+  const budget = createRetryBudget(options.maxAttempts ?? 5);
+
+  async function translate(event: TopicMessage<M>, meta: MessageMetadata, partition: number, message: KafkaMessage): Promise<Outbound[] | undefined> {
+    const key = `${partition}|${message.offset}`;
+    try {
+      const outbound = await options.translate(event, meta);
+      budget.settle(key);
+      return outbound;
+    } catch (error) {
+      const reason = (error as Error).message;
+      if (!budget.exhausted(key)) {
+        logger.warn({ topic: from.name, partition, offset: message.offset, attempt: budget.attempts(key), reason, correlationId: meta.correlationId }, 'translation failed; retrying');
+        throw error; // the chunk aborts and is re-read after kafkajs' backoff
+      }
+      budget.settle(key);
+      return undefined;
+    }
+  }
 
   async function handle(partition: number, messages: KafkaMessage[]) {
     const records: OutboundRecord[] = [];
-    let translated = 0;
+    const translated: { correlationId: string; event: string; commands: string[] }[] = [];
     for (const message of messages) {
       let event: TopicMessage<M>;
       try {
@@ -42,7 +67,15 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
         throw error;
       }
       const meta = fromHeaders(message.headers, Number(message.timestamp));
-      for (const { topic, message: command } of await options.translate(event, meta)) {
+      const outbound = await translate(event, meta, partition, message);
+      if (!outbound) {
+        const reason = `translation kept failing after ${options.maxAttempts ?? 5} attempts`;
+        records.push(deadLetterRecord({ topic: from.name, partition, message }, reason, options.groupId));
+        logger.error({ topic: from.name, partition, offset: message.offset, reason, correlationId: meta.correlationId }, 'event dead-lettered');
+        continue;
+      }
+      if (outbound.length) translated.push({ correlationId: meta.correlationId, event: event.type, commands: outbound.map((o) => o.message.type) });
+      for (const { topic, message: command } of outbound) {
         const key = String((command.data as Record<string, unknown>)[topic.key]);
         const commandMeta: MessageMetadata = {
           id: newId(),
@@ -53,12 +86,13 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
           causationId: meta.id,
         };
         records.push({ topic: topic.name, key, value: await codec.encode(topic, command as TopicMessage<RecordMap>), headers: toHeaders(commandMeta) });
-        translated++;
       }
     }
     return {
       records,
-      committed: () => options.onTranslated?.(translated),
+      committed: () => {
+        for (const t of translated) logger.info(t, 'event translated');
+      },
       aborted: () => {},
     };
   }
@@ -69,6 +103,9 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
     topic: from.name,
     logger,
     concurrency: from.partitions,
+    handlerName: `translator:${options.name}`,
+    metrics: options.metrics,
+    health: options.health,
     handler: { prepare: async () => {}, handle, release: () => {} },
   });
 }

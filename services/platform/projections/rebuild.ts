@@ -23,7 +23,7 @@ import type { TopicDescriptor } from '../topics.ts';
 import { applyBatch, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
 import { createBulkApplier } from './bulk-apply.ts';
 import type { Projection } from './projection.ts';
-import { projectionDir, readPointer, readyToServe, writePointer } from './store.ts';
+import { namespacedDataDir, projectionDir, readPointer, readyToServe, writePointer } from './store.ts';
 import { compareDatabases, type Comparison } from './verify.ts';
 import { createWorkerAppliers } from './worker-applier.ts';
 import type { ReadModelSource } from './worker-protocol.ts';
@@ -190,7 +190,8 @@ function inThread(codec: Codec, handles: ProjectionHandle[]): Applier {
 }
 
 export async function rebuildProjections(options: RebuildOptions): Promise<RebuildResult[]> {
-  const { kafka, service, dataDir, projections } = options;
+  const { kafka, service, projections } = options;
+  const dataDir = namespacedDataDir(options.dataDir, options.topicPrefix);
   const plan = await planRebuild(kafka, projections);
   const dir = projectionDir(dataDir, service);
   fs.mkdirSync(dir, { recursive: true });
@@ -300,7 +301,8 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
  * the log with the same code, then compared.
  */
 async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHandle): Promise<Pick<RebuildResult, 'comparison' | 'verifySkipped'>> {
-  const { kafka, codec, service, dataDir } = options;
+  const { kafka, codec, service } = options;
+  const dataDir = namespacedDataDir(options.dataDir, options.topicPrefix);
   const projection = rebuilt.projection;
   const pointer = readPointer(dataDir, service, projection.name);
   if (!pointer) return { verifySkipped: 'there is no live model to compare with' };

@@ -17,16 +17,20 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { createSafeProducer, type SafeProducer } from '../kafka/producer.ts';
 import type { Logger } from '../logger.ts';
+import { observeHandler, type HandlerObserver, type Metrics } from '../metrics.ts';
 import { deadLetterRecord } from '../processing/dead-letters.ts';
+import { createRetryBudget } from '../processing/retry-budget.ts';
+import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
+import type { Health } from '../runtime/health.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { TopicDescriptor } from '../topics.ts';
 import { applyBatch, BatchFailed, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
 import type { OutcomeWaiters } from './outcome-waiters.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
-import { newDatabaseFile, projectionDir, readPointer, readyToServe, writePointer, type Pointer } from './store.ts';
+import { namespacedDataDir, newDatabaseFile, projectionDir, readPointer, readyToServe, writePointer, type Pointer } from './store.ts';
 
 export interface ProjectionRunnerOptions {
   kafka: Kafka;
@@ -39,7 +43,8 @@ export interface ProjectionRunnerOptions {
   waiters?: OutcomeWaiters;
   /** Attempts at a batch whose handler throws before its failing events are dead-lettered. */
   maxAttempts?: number;
-  onApplied?: (info: { projection: string; events: number; ms: number }) => void;
+  metrics?: Metrics;
+  health?: Health;
   /** Called for every event once every projection has applied it. */
   onEvent?: (event: ProjectedEvent) => void;
   /** How often pointer files are checked for a rebuilt database. */
@@ -59,10 +64,13 @@ export interface ProjectionRunner {
   waitForLogEnd(topic: TopicDescriptor, timeoutMs: number): Promise<void>;
   /** Projections being rebuilt in the background, by name. */
   rebuilding(): string[];
+  /** Each live projection's checkpoint against the end of the log as last fetched. */
+  progress(): { projection: string; topic: string; partition: number; position: bigint; end: bigint }[];
 }
 
 interface Slot {
   projection: Projection;
+  observer: HandlerObserver;
   live: ProjectionHandle;
   /** The live database belongs to an older version of the code: it serves, but is not updated. */
   frozen: boolean;
@@ -71,8 +79,11 @@ interface Slot {
 }
 
 export function createProjectionRunner(options: ProjectionRunnerOptions): ProjectionRunner {
-  const { kafka, codec, service, dataDir, projections, logger } = options;
+  const { kafka, codec, service, projections, logger } = options;
+  const dataDir = namespacedDataDir(options.dataDir, options.topicPrefix);
   const maxAttempts = options.maxAttempts ?? 5;
+  const budget = createRetryBudget(maxAttempts);
+  const decoding = observeHandler(options.metrics, `read-models:${service}`);
   const slots = new Map<string, Slot>();
   const topics = new Map<string, TopicDescriptor>(); // full name -> descriptor
   for (const p of projections) for (const t of p.topics) topics.set(t.name, t);
@@ -80,9 +91,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const observedUpTo = new Map<string, bigint>();
   const highWatermarks = new Map<string, bigint>();
   const startEnds = new Map<string, bigint>();
-  const attempts = new Map<string, number>();
   let caughtUp = false;
-  let consumer: Consumer | undefined;
+  let consumer: SupervisedConsumer | undefined;
   let dlq: SafeProducer | undefined;
   let watcher: NodeJS.Timeout | undefined;
   const retired: { db: Database.Database; file: string; at: number }[] = [];
@@ -90,21 +100,23 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const reads = (projection: Projection, topic: TopicDescriptor) => projection.topics.some((t) => t.name === topic.name);
 
   function openSlot(projection: Projection): Slot {
+    const observer = observeHandler(options.metrics, `projection:${projection.name}`);
     const pointer = readPointer(dataDir, service, projection.name);
     if (pointer && pointer.version === projection.version) {
-      return { projection, live: openHandle(projection, dataDir, service, pointer.file), frozen: false, pointerSeen: pointer.file };
+      return { projection, observer, live: openHandle(projection, dataDir, service, pointer.file), frozen: false, pointerSeen: pointer.file };
     }
     const fresh: Pointer = { file: newDatabaseFile(projection), version: projection.version };
     if (!pointer) {
       const live = openHandle(projection, dataDir, service, fresh.file);
       writePointer(dataDir, service, projection.name, fresh);
-      return { projection, live, frozen: false, pointerSeen: fresh.file };
+      return { projection, observer, live, frozen: false, pointerSeen: fresh.file };
     }
     // A new version of the code: keep serving the old database while the new one is built.
     logger.warn({ projection: projection.name, from: pointer.version, to: projection.version }, 'projection version changed; rebuilding it from the log in the background');
     const old = openHandle({ ...projection, handler: () => () => {} }, dataDir, service, pointer.file);
     return {
       projection,
+      observer,
       live: old,
       frozen: true,
       candidate: { handle: openHandle(projection, dataDir, service, fresh.file, { bulk: true }), pointer: fresh, writePointer: true },
@@ -191,19 +203,21 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   function seekToStart(forTopics: TopicDescriptor[]): void {
-    if (!consumer) return;
+    const current = consumer?.current();
+    if (!current) return;
     for (const topic of forTopics) {
       for (const k of startEnds.keys()) {
         const [base, p] = k.split('|') as [string, string];
         if (base !== topic.baseName) continue;
         const offset = startOffset(topic, Number(p));
-        if (offset < (positions.get(k) ?? 0n)) consumer.seek({ topic: topic.name, partition: Number(p), offset: String(offset) });
+        if (offset < (positions.get(k) ?? 0n)) current.seek({ topic: topic.name, partition: Number(p), offset: String(offset) });
       }
     }
   }
 
-  async function deadLetter(topic: TopicDescriptor, partition: number, message: KafkaMessage, reason: string): Promise<void> {
+  async function deadLetter(topic: TopicDescriptor, partition: number, message: KafkaMessage, reason: string, observer = decoding): Promise<void> {
     await dlq!.send({ topic: `${topic.name}.dlq`, messages: [deadLetterRecord({ topic: topic.name, partition, message }, reason, `${service}-read-models`)] });
+    observer.deadLettered(topic.name);
     logger.warn({ topic: topic.name, partition, offset: message.offset, reason }, 'event dead-lettered');
   }
 
@@ -216,16 +230,17 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
         if (!(error instanceof BatchFailed)) throw error;
         const first = error.failed[0]!;
         const attemptKey = `${slot.projection.name}|${topic.name}|${partition}|${first.offset}`;
-        const attempt = (attempts.get(attemptKey) ?? 0) + 1;
-        attempts.set(attemptKey, attempt);
-        logger.warn({ projection: slot.projection.name, topic: topic.name, offset: String(first.offset), attempt }, 'projection handler failed');
-        if (attempt < maxAttempts) throw new Error(`projection ${slot.projection.name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts})`);
+        slot.observer.failed('handler-error');
+        const exhausted = budget.exhausted(attemptKey);
+        const attempt = budget.attempts(attemptKey);
+        logger.warn({ projection: slot.projection.name, topic: topic.name, offset: String(first.offset), attempt, reason: error.reason, correlationId: first.meta.correlationId }, 'projection handler failed');
+        if (!exhausted) throw new Error(`projection ${slot.projection.name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts}): ${error.reason}`);
         // Still failing after bounded retries: dead-letter those events and go on.
         for (const event of error.failed) {
-          await deadLetter(topic, partition, messages.find((m) => BigInt(m.offset) === event.offset)!, `projection ${slot.projection.name} kept failing`);
+          await deadLetter(topic, partition, messages.find((m) => BigInt(m.offset) === event.offset)!, `projection ${slot.projection.name} kept failing: ${error.reason}`, slot.observer);
           skip.add(event.offset);
         }
-        attempts.delete(attemptKey);
+        budget.settle(attemptKey);
       }
     }
   }
@@ -237,6 +252,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     highWatermarks.set(k, BigInt(batch.highWatermark));
     const events = await decodeBatch(codec, topic, partition, batch.messages, (message, reason) => deadLetter(topic, partition, message, reason));
     const next = BigInt(batch.lastOffset()) + 1n;
+    const appliedBy: string[] = [];
     for (const slot of slots.values()) {
       if (!reads(slot.projection, topic)) continue;
       const started = Date.now();
@@ -248,8 +264,15 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
           dropCandidate(slot, (error as Error).message);
         }
       }
-      if (applied) options.onApplied?.({ projection: slot.projection.name, events: applied, ms: Date.now() - started });
+      if (applied) {
+        slot.observer.handled(batch.messages, (Date.now() - started) / 1000);
+        appliedBy.push(slot.projection.name);
+      }
       maybeSwap(slot);
+    }
+    // Once caught up, batches are small: name every story they touched.
+    if (caughtUp && appliedBy.length) {
+      logger.info({ topic: topic.name, partition, offsets: `${batch.firstOffset()}-${batch.lastOffset()}`, projections: appliedBy, correlationIds: [...new Set(events.map((e) => e.meta.correlationId))] }, 'events applied');
     }
     // Events re-read for a candidate were observed the first time round.
     const seen = observedUpTo.get(k) ?? 0n;
@@ -291,50 +314,59 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       updateCaughtUp();
       dlq = createSafeProducer(kafka);
       await dlq.connect();
-      consumer = kafka.consumer({
-        groupId: `${options.topicPrefix}${service}-read-models-${crypto.randomUUID()}`,
-        maxWaitTimeInMs: 100,
-        maxBytesPerPartition: 2 * 1024 * 1024,
-        sessionTimeout: 30_000,
-        retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
-      });
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        const topic = topics.get(payload.topic);
-        if (!topic) return;
-        const k = checkpointKey(topic, payload.partition);
-        const next = BigInt(payload.lastOffset) + 1n;
-        positions.set(k, next);
-        highWatermarks.set(k, BigInt(payload.highWatermark));
-        // A batch of only transaction markers or aborted records never reaches
-        // eachBatch; move checkpoints over it, for models that hold what precedes it.
-        if (payload.firstOffset !== null && payload.firstOffset !== undefined) {
-          for (const slot of slots.values()) {
-            if (!reads(slot.projection, topic)) continue;
-            for (const h of [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])]) {
-              const cp = h.checkpoints.get(k) ?? 0n;
-              if (cp >= BigInt(payload.firstOffset) && cp < next) applyBatch(h, topic, payload.partition, [], next);
+      consumer = superviseConsumer({
+        kafka,
+        logger,
+        metrics: options.metrics,
+        health: options.health,
+        config: {
+          groupId: `${options.topicPrefix}${service}-read-models-${crypto.randomUUID()}`,
+          maxWaitTimeInMs: 100,
+          maxBytesPerPartition: 2 * 1024 * 1024,
+          sessionTimeout: 30_000,
+          retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 10_000 },
+        },
+        setup: async (c) => {
+          c.on(c.events.END_BATCH_PROCESS, ({ payload }) => {
+            const topic = topics.get(payload.topic);
+            if (!topic) return;
+            const k = checkpointKey(topic, payload.partition);
+            const next = BigInt(payload.lastOffset) + 1n;
+            positions.set(k, next);
+            highWatermarks.set(k, BigInt(payload.highWatermark));
+            // A batch of only transaction markers or aborted records never reaches
+            // eachBatch; move checkpoints over it, for models that hold what precedes it.
+            if (payload.firstOffset !== null && payload.firstOffset !== undefined) {
+              for (const slot of slots.values()) {
+                if (!reads(slot.projection, topic)) continue;
+                for (const h of [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])]) {
+                  const cp = h.checkpoints.get(k) ?? 0n;
+                  if (cp >= BigInt(payload.firstOffset) && cp < next) applyBatch(h, topic, payload.partition, [], next);
+                }
+                maybeSwap(slot);
+              }
             }
-            maybeSwap(slot);
-          }
-        }
-        updateCaughtUp();
+            updateCaughtUp();
+          });
+          c.on(c.events.GROUP_JOIN, ({ payload }) => {
+            for (const [topicName, partitions] of Object.entries(payload.memberAssignment)) {
+              const topic = topics.get(topicName);
+              if (!topic) continue;
+              for (const partition of partitions) c.seek({ topic: topicName, partition, offset: String(startOffset(topic, partition)) });
+            }
+          });
+          await c.connect();
+          await c.subscribe({ topics: [...topics.keys()], fromBeginning: true });
+          await c.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachBatch });
+        },
       });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        for (const [topicName, partitions] of Object.entries(payload.memberAssignment)) {
-          const topic = topics.get(topicName);
-          if (!topic) continue;
-          for (const partition of partitions) consumer!.seek({ topic: topicName, partition, offset: String(startOffset(topic, partition)) });
-        }
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [...topics.keys()], fromBeginning: true });
-      await consumer.run({ autoCommit: false, partitionsConsumedConcurrently: 1, eachBatch });
+      await consumer.start();
       watcher = setInterval(checkPointers, options.watchIntervalMs ?? 500);
       watcher.unref();
     },
     async stop() {
       if (watcher) clearInterval(watcher);
-      await consumer?.disconnect();
+      await consumer?.stop();
       await dlq?.disconnect();
       for (const slot of slots.values()) {
         slot.live.db.close();
@@ -360,5 +392,18 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       }
     },
     rebuilding: () => [...slots.values()].filter((s) => s.candidate).map((s) => s.projection.name),
+    progress() {
+      const result: ReturnType<ProjectionRunner['progress']> = [];
+      for (const slot of slots.values()) {
+        for (const topic of slot.projection.topics) {
+          for (const [k, end] of highWatermarks) {
+            const [base, p] = k.split('|') as [string, string];
+            if (base !== topic.baseName) continue;
+            result.push({ projection: slot.projection.name, topic: topic.name, partition: Number(p), position: slot.live.checkpoints.get(k) ?? 0n, end });
+          }
+        }
+      }
+      return result;
+    },
   };
 }

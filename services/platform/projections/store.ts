@@ -13,6 +13,14 @@ export interface Pointer {
   version: number;
 }
 
+/**
+ * Read models of one set of topics: a database built from topics under one
+ * TOPIC_PREFIX means nothing for another, so each prefix gets its own tree.
+ */
+export function namespacedDataDir(dataDir: string, topicPrefix: string): string {
+  return topicPrefix ? path.join(dataDir, topicPrefix) : dataDir;
+}
+
 export function projectionDir(dataDir: string, service: string): string {
   return path.join(dataDir, service);
 }

@@ -32,7 +32,7 @@ export interface Api {
 }
 
 export function createApi(context: ServiceContext, options: ApiOptions): Api {
-  const { kafka, codec, config, logger, metrics, service } = context;
+  const { kafka, codec, config, logger, metrics, health, service } = context;
   const waiters = createOutcomeWaiters();
   const sender = createCommandSender(kafka, codec, service);
   const read = createProjectionRunner({
@@ -45,10 +45,20 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     logger: logger.child({ component: 'read-models' }),
     waiters,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-    onApplied: ({ projection, events, ms }) => {
-      metrics.projectionApplied.inc({ projection }, events);
-      metrics.projectionBatchSeconds.observe({ projection }, ms / 1000);
-    },
+    metrics,
+    health,
+  });
+  metrics.beforeScrape(() => {
+    const behind = new Map<string, number>(); // topic|partition -> the furthest behind projection
+    for (const p of read.progress()) {
+      metrics.projectionPosition.set({ projection: p.projection, topic: p.topic, partition: String(p.partition) }, Number(p.position));
+      const k = `${p.topic}|${p.partition}`;
+      behind.set(k, Math.max(behind.get(k) ?? 0, Number(p.end - p.position)));
+    }
+    for (const [k, lag] of behind) {
+      const [topic, partition] = k.split('|') as [string, string];
+      metrics.consumerLag.set({ group: `${service}-read-models`, topic, partition }, Math.max(0, lag));
+    }
   });
   const timeout = options.commandTimeoutMs ?? config.commandTimeoutMs;
   const commands = createCommandRequests(sender, waiters, timeout);
@@ -58,8 +68,9 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     logger: logger.child({ component: 'http' }),
     metrics,
     routes: options.routes({ read, commands }),
+    liveness: () => health.liveness(),
     readiness: () => {
-      const reasons = read.caughtUp() ? [] : ['read models are catching up with the log'];
+      const reasons = [...(read.caughtUp() ? [] : ['read models are catching up with the log']), ...health.notReadyReasons()];
       const positions: Record<string, Record<string, string>> = {};
       for (const [k, offset] of read.positions()) {
         const [topic, partition] = k.split('|') as [string, string];
@@ -72,7 +83,13 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     read,
     http,
     components: [
-      { name: 'read-models', role: 'api', start: () => read.start(), stop: () => read.stop() },
+      {
+        name: 'read-models',
+        role: 'api',
+        start: () => read.start(),
+        stop: () => read.stop(),
+        consumes: [...new Set(options.projections.flatMap((p) => p.topics.map((t) => t.name)))].map((topic) => ({ topic })),
+      },
       { name: 'command-sender', role: 'api', start: () => sender.connect(), stop: () => sender.disconnect() },
       { name: 'http', role: 'api', start: () => http.start(), stop: () => http.stop() },
     ],

@@ -9,6 +9,9 @@ import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
 import { topicsFor, type TopicDescriptor, type Topics } from '../topics.ts';
+import { createHttpServer } from '../http/server.ts';
+import { createHealth, type Health } from './health.ts';
+import { createLagMonitor, type ConsumedTopic } from './lag-monitor.ts';
 
 export interface Component {
   name: string;
@@ -16,6 +19,8 @@ export interface Component {
   role: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Topics it consumes, for consumer-lag and log-end metrics. */
+  consumes?: ConsumedTopic[];
 }
 
 export interface ServiceContext {
@@ -26,6 +31,7 @@ export interface ServiceContext {
   codec: Codec;
   logger: Logger;
   metrics: Metrics;
+  health: Health;
   roles: Set<string> | 'all';
 }
 
@@ -54,8 +60,24 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
   const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics) });
   const roles = rolesFrom(env);
   const metrics = createMetrics(definition.name);
-  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, roles };
+  const health = createHealth(logger, metrics);
+  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, health, roles };
   const components = (await definition.components(context)).filter((c) => roles === 'all' || roles.has(c.role));
+  if (config.metricsPort && !components.some((c) => c.role === 'api')) {
+    // No HTTP API here (a processor-only instance): still health and metrics.
+    const ops = createHttpServer({
+      service: definition.name,
+      port: config.metricsPort,
+      logger: logger.child({ component: 'ops-http' }),
+      metrics,
+      routes: [],
+      liveness: () => health.liveness(),
+      readiness: () => ({ ready: health.notReadyReasons().length === 0, reasons: health.notReadyReasons() }),
+    });
+    components.push({ name: 'ops-http', role: 'any', start: () => ops.start(), stop: () => ops.stop() });
+  }
+  const monitor = createLagMonitor({ kafka, metrics, health, logger: logger.child({ component: 'lag-monitor' }), consumes: () => components.flatMap((c) => c.consumes ?? []) });
+  components.push({ name: 'lag-monitor', role: 'any', start: () => monitor.start(), stop: () => monitor.stop() });
   const started: Component[] = [];
   for (const component of components) {
     await component.start();

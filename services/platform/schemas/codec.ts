@@ -117,7 +117,12 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
     return name;
   }
 
+  // Ids found unknown recently: a burst of poison carrying one id is not
+  // looked up again message by message.
+  const unknownIds = new Map<number, number>();
   async function fetchWriter(id: number): Promise<avro.Type> {
+    const knownUnknown = unknownIds.get(id);
+    if (knownUnknown !== undefined && Date.now() - knownUnknown < 30_000) throw new DecodeError(`unknown schema id ${id}: the registry has no such schema`, true);
     // A registry that is restarting may deny a schema it holds until it has
     // replayed its storage, so "unknown" is only believed after a few looks.
     for (let attempt = 1; ; attempt++) {
@@ -127,7 +132,10 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
         if (statusOf(error) !== 404) {
           throw new DecodeError(`schema registry unreachable while resolving schema id ${id}: ${(error as Error)?.message ?? error}`, false);
         }
-        if (attempt >= unknownIdAttempts) throw new DecodeError(`unknown schema id ${id}: the registry has no such schema`, true);
+        if (attempt >= unknownIdAttempts) {
+          unknownIds.set(id, Date.now());
+          throw new DecodeError(`unknown schema id ${id}: the registry has no such schema`, true);
+        }
         await new Promise((resolve) => setTimeout(resolve, unknownIdRetryMs));
       }
     }

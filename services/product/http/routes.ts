@@ -6,7 +6,7 @@ import type { ProductCommands } from '../../../schemas/generated/product.command
 import type { CommandRequests } from '../../platform/http/command-request.ts';
 import { badRequest, HttpError, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
-import { fromMinor, toMinor } from '../../platform/money.ts';
+import { CURRENCIES, fromMinor, toMinor } from '../../platform/money.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
 import type { Topics, TopicMessage } from '../../platform/topics.ts';
 import type { InventoryClient } from '../inventory-client.ts';
@@ -33,7 +33,7 @@ const CreateBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),
   description: Type.Optional(Text(5000)),
   category: Type.Optional(Text(100)),
-  currency: Type.String({ pattern: '^[A-Z]{3}$' }),
+  currency: Type.Unsafe<string>({ type: 'string', enum: [...CURRENCIES], description: 'ISO 4217 code' }),
   variants: Type.Array(NewVariant, { minItems: 1, maxItems: 100 }),
 }, { additionalProperties: false });
 

@@ -1,0 +1,140 @@
+// npm run fuzz : a property-based fuzz pass over every service's HTTP API,
+// generated from its own /openapi.json by schemathesis (installed from PyPI
+// into .local/venv on first use, pinned in scripts/fuzz-requirements.txt).
+//
+// It runs the whole system as `npm start` does, under its own TOPIC_PREFIX,
+// then fuzzes the three services at once. The pass fails on any 5xx answer,
+// any answer outside the documented contract, any request that takes longer
+// than the longest a request may legitimately take (a hang), and any service
+// that is not alive afterwards (a crash). FUZZ_EXAMPLES sets the examples per
+// operation (default 20), FUZZ_SEED the seed (default: random, printed).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runCli } from './cli.ts';
+import { down, up } from './embedded/stack.ts';
+import { localDir, repoRoot } from './embedded/layout.ts';
+import { freePort } from './free-port.ts';
+import { deleteRunArtifacts } from './run-artifacts.ts';
+
+const REQUIREMENTS = path.join(repoRoot, 'scripts', 'fuzz-requirements.txt');
+const VENV = path.join(localDir, 'venv');
+const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
+// Checks that hold for any valid API. Left out: positive_data_acceptance (rules
+// across fields, e.g. a price's decimals per currency, are not in the schema)
+// and allow_header_conformance (GET /inventory/{id} also matches the literal
+// /inventory/adjust-stock, so its Allow header rightly lists GET).
+const CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,negative_data_rejection,missing_required_header,unsupported_method';
+// The longest a request may take: an order long-poll waits up to 30s.
+const MAX_RESPONSE_SECONDS = 40;
+
+const say = (line: string) => console.log(`[fuzz] ${line}`);
+
+function ensureSchemathesis(): void {
+  const pinned = /^schemathesis==(\S+)/m.exec(fs.readFileSync(REQUIREMENTS, 'utf8'))?.[1];
+  const installed = fs.existsSync(SCHEMATHESIS) ? spawnSync(SCHEMATHESIS, ['--version'], { encoding: 'utf8' }).stdout : '';
+  if (pinned && installed.includes(pinned)) return;
+  say(`installing schemathesis ${pinned} into ${VENV}`);
+  const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
+  if (python.status !== 0) throw new Error('python3 is needed for the fuzz pass (schemathesis); install Python 3.9 or newer');
+  for (const [command, args] of [
+    ['python3', ['-m', 'venv', VENV]],
+    [path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]],
+  ] as const) {
+    const result = spawnSync(command, args, { stdio: 'inherit' });
+    if (result.status !== 0) throw new Error(`${path.basename(command)} ${args.join(' ')} failed (exit code ${result.status})`);
+  }
+}
+
+async function ready(url: string, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`the system exited (code ${child.exitCode}) while starting`);
+    const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1000) }).catch(() => undefined);
+    if (res?.ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${url} was not ready within ${timeoutMs / 1000}s`);
+}
+
+function fuzz(name: string, url: string, seed: string, reportDir: string): Promise<number> {
+  const args = [
+    '--no-color',
+    'run', `${url}/openapi.json`,
+    '--checks', CHECKS,
+    '--max-response-time', String(MAX_RESPONSE_SECONDS),
+    '--request-timeout', String(MAX_RESPONSE_SECONDS + 20),
+    '--max-examples', process.env.FUZZ_EXAMPLES ?? '20',
+    '--seed', seed,
+    '--workers', '2',
+    '--phases', 'examples,coverage,fuzzing,stateful',
+    '--report', 'junit',
+    '--report-junit-path', path.join(reportDir, `${name}.xml`),
+  ];
+  return new Promise((resolve) => {
+    // Its working directory is the report dir: schemathesis keeps a cache (.schemathesis/) in it.
+    const child = spawn(SCHEMATHESIS, args, { cwd: reportDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    child.on('exit', (code) => {
+      const output = lines.join('');
+      fs.writeFileSync(path.join(reportDir, `${name}.txt`), output);
+      // The summary, prefixed, so three runs at once stay readable.
+      for (const line of output.trimEnd().split('\n').slice(-22)) console.log(`[fuzz ${name.padEnd(9)}] ${line}`);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+runCli('fuzz', async () => {
+  ensureSchemathesis();
+  let startedStack = false;
+  if (!process.env.KAFKA_BROKERS) {
+    const result = await up((line) => say(line));
+    startedStack = result.startedBroker || result.startedRegistry;
+  }
+  const prefix = `fuzz-${Date.now().toString(36)}-${crypto.randomBytes(2).toString('hex')}.`;
+  const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'commerce-fuzz-'));
+  const reportDir = path.join(localDir, 'fuzz-report');
+  fs.mkdirSync(reportDir, { recursive: true });
+  const seed = process.env.FUZZ_SEED ?? String(crypto.randomInt(1, 2 ** 31));
+  say(`TOPIC_PREFIX=${prefix} seed=${seed} (FUZZ_SEED=${seed} replays this pass); reports in ${reportDir}`);
+
+  const system = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: repoRoot,
+    env: { ...process.env, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) },
+    stdio: ['ignore', fs.openSync(path.join(reportDir, 'system.log'), 'w'), fs.openSync(path.join(reportDir, 'system.log'), 'a')],
+  });
+  let failed = false;
+  try {
+    const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`]));
+    for (const url of Object.values(urls)) await ready(url, system);
+    say('system ready; fuzzing product, inventory and order at once');
+    const codes = await Promise.all(Object.entries(urls).map(([name, url]) => fuzz(name, url, seed, reportDir)));
+    for (const [i, name] of Object.keys(urls).entries()) {
+      if (codes[i] !== 0) {
+        failed = true;
+        say(`${name}: schemathesis found problems (exit code ${codes[i]}); details in ${path.join(reportDir, `${name}.txt`)}`);
+      }
+    }
+    // A crash: a service that died, or says it must be restarted.
+    if (system.exitCode !== null) throw new Error(`the system stopped during the fuzz pass (exit code ${system.exitCode}); see ${path.join(reportDir, 'system.log')}`);
+    for (const [name, url] of Object.entries(urls)) {
+      const live = await fetch(`${url}/health/live`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+      if (live?.status !== 200) throw new Error(`${name} is not alive after the fuzz pass (${live ? `HTTP ${live.status}` : 'no answer'})`);
+    }
+  } finally {
+    if (system.exitCode === null) {
+      system.kill('SIGTERM');
+      await new Promise((resolve) => system.once('exit', resolve));
+    }
+    await deleteRunArtifacts(prefix).catch((error: unknown) => say(`clean-up of ${prefix} failed: ${(error as Error).message}`));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    if (startedStack) await down((line) => say(line));
+  }
+  if (failed) throw new Error('the fuzz pass found problems (see above)');
+  say('clean: no server error, no undocumented answer, no hang, no crash');
+});
