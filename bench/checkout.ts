@@ -18,6 +18,7 @@ import { HEADER, headerText } from '../services/platform/headers.ts';
 import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
 import { freePort } from '../scripts/free-port.ts';
+import { runAuth } from '../scripts/local-auth.ts';
 import { freshNamespace, latencySummary, record, sleep } from './support.ts';
 
 const OFFERED_PER_SECOND = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 40);
@@ -25,8 +26,12 @@ const CHECKOUT_SECONDS = Number(process.env.BENCH_CHECKOUT_SECONDS ?? 20);
 const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 
+// The services check bearer tokens as in production; the benchmark is an administrator.
+const auth = runAuth('bench');
+let authorization = '';
+
 async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, { method, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const res = await fetch(url, { method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
 }
 
@@ -45,7 +50,7 @@ function startProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
 
 function load(url: string, seconds: number, requests?: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, ...(requests ? { requests } : {}) }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization }, ...(requests ? { requests } : {}) }, (error, result) => (error ? reject(error) : resolve(result)));
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -56,7 +61,8 @@ export async function checkoutBenchmark(): Promise<void> {
   const { prefix, config } = await freshNamespace('checkout');
   const ports = { product: await freePort(), inventory: await freePort(), order: await freePort(), baseline: await freePort() };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-checkout-'));
-  const env = { TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) };
+  authorization = `Bearer ${await auth.tokenFor('admin')}`;
+  const env = { ...auth.env, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) };
   const children = ['inventory', 'product', 'order'].map((s) => startProcess(`services/${s}/main.ts`, env));
   const baseline = startProcess('bench/baseline/bare-express.ts', { PORT: String(ports.baseline) });
   const base = { product: `http://127.0.0.1:${ports.product}`, inventory: `http://127.0.0.1:${ports.inventory}`, order: `http://127.0.0.1:${ports.order}` };

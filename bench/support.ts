@@ -6,25 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, type PlatformConfig } from '../services/platform/config.ts';
-import { connectAdminFor } from '../services/platform/kafka/admin.ts';
-import { createRegistryClient } from '../services/platform/schemas/codec.ts';
-import { registerAll } from '../services/platform/schemas/register.ts';
-import { applyTopology } from '../services/platform/topology/apply.ts';
-import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
+import { prepareNamespace } from '../services/platform/topology/prepare.ts';
 
 export const RESULTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
 export async function freshNamespace(name: string): Promise<{ prefix: string; config: PlatformConfig }> {
   const prefix = `bench-${name}-${Date.now().toString(36)}-${crypto.randomBytes(2).toString('hex')}.`;
   const config = loadConfig({ ...process.env, TOPIC_PREFIX: prefix, LOG_LEVEL: 'warn' });
-  const admin = await connectAdminFor(config, 'bench');
-  try {
-    const { plan } = await applyTopology(admin, resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix }));
-    if (plan.refusals.length) throw new Error(plan.refusals.join('; '));
-  } finally {
-    await admin.disconnect();
-  }
-  await registerAll(createRegistryClient(config.schemaRegistryUrl), config.schemaRegistryUrl, prefix);
+  await prepareNamespace(config, { clientId: 'bench' });
   return { prefix, config };
 }
 

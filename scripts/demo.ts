@@ -5,6 +5,7 @@
 // return. It ends with the final stock and checks that the figures reconcile.
 import crypto from 'node:crypto';
 import { runCli } from './cli.ts';
+import { tokenFor } from './local-auth.ts';
 import { loadConfig } from '../services/platform/config.ts';
 
 const config = loadConfig();
@@ -15,10 +16,16 @@ const base = {
 };
 const run = crypto.randomBytes(2).toString('hex').toUpperCase();
 
+// The demo acts as an administrator (it also stocks the shelves): DEMO_TOKEN,
+// or one minted from the local key npm start made.
+let token: Promise<string> | undefined;
+const bearer = () => (token ??= process.env.DEMO_TOKEN ? Promise.resolve(process.env.DEMO_TOKEN) : config.http.auth.mode === 'off' ? Promise.resolve('') : tokenFor('admin', { ttlSeconds: 3600 }));
+
 async function http<T = any>(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const authorization = await bearer();
   const res = await fetch(url, {
     method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    headers: { ...(authorization ? { authorization: `Bearer ${authorization}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(30_000),
   });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { runCli } from './cli.ts';
 import { down, up } from './embedded/stack.ts';
 import { localDir, repoRoot } from './embedded/layout.ts';
+import { runAuth } from './local-auth.ts';
 import { freePort } from './free-port.ts';
 import { deleteRunArtifacts } from './run-artifacts.ts';
 
@@ -26,7 +27,8 @@ const SCHEMATHESIS = path.join(VENV, 'bin', 'schemathesis');
 // across fields, e.g. a price's decimals per currency, are not in the schema)
 // and allow_header_conformance (GET /inventory/{id} also matches the literal
 // /inventory/adjust-stock, so its Allow header rightly lists GET).
-const CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,negative_data_rejection,missing_required_header,unsupported_method';
+// ignored_auth: every operation also goes out without the token and must be refused.
+const CHECKS = 'not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,negative_data_rejection,missing_required_header,unsupported_method,ignored_auth';
 // The longest a request may take: an order long-poll waits up to 30s.
 const MAX_RESPONSE_SECONDS = 40;
 
@@ -59,10 +61,12 @@ async function ready(url: string, child: ChildProcess, timeoutMs = 180_000): Pro
   throw new Error(`${url} was not ready within ${timeoutMs / 1000}s`);
 }
 
-function fuzz(name: string, url: string, seed: string, reportDir: string): Promise<number> {
+function fuzz(name: string, url: string, seed: string, reportDir: string, token: string): Promise<number> {
   const args = [
     '--no-color',
     'run', `${url}/openapi.json`,
+    // An administrator's token, so that every operation is reachable.
+    '--header', `Authorization: Bearer ${token}`,
     '--checks', CHECKS,
     '--max-response-time', String(MAX_RESPONSE_SECONDS),
     '--request-timeout', String(MAX_RESPONSE_SECONDS + 20),
@@ -103,9 +107,11 @@ runCli('fuzz', async () => {
   const seed = process.env.FUZZ_SEED ?? String(crypto.randomInt(1, 2 ** 31));
   say(`TOPIC_PREFIX=${prefix} seed=${seed} (FUZZ_SEED=${seed} replays this pass); reports in ${reportDir}`);
 
+  const auth = runAuth('fuzz');
+  const inventoryToken = await auth.tokenFor('product-service');
   const system = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) },
+    env: { ...process.env, ...auth.env, INVENTORY_API_TOKEN: inventoryToken, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) },
     stdio: ['ignore', fs.openSync(path.join(reportDir, 'system.log'), 'w'), fs.openSync(path.join(reportDir, 'system.log'), 'a')],
   });
   let failed = false;
@@ -113,7 +119,8 @@ runCli('fuzz', async () => {
     const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`]));
     for (const url of Object.values(urls)) await ready(url, system);
     say('system ready; fuzzing product, inventory and order at once');
-    const codes = await Promise.all(Object.entries(urls).map(([name, url]) => fuzz(name, url, seed, reportDir)));
+    const token = await auth.tokenFor('admin');
+    const codes = await Promise.all(Object.entries(urls).map(([name, url]) => fuzz(name, url, seed, reportDir, token)));
     for (const [i, name] of Object.keys(urls).entries()) {
       if (codes[i] !== 0) {
         failed = true;

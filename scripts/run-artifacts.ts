@@ -3,8 +3,9 @@
 import { loadConfig } from '../services/platform/config.ts';
 import { connectAdminFor } from '../services/platform/kafka/admin.ts';
 
-export async function deleteRunArtifacts(prefix: string): Promise<void> {
-  const config = loadConfig({ ...process.env, TOPIC_PREFIX: prefix });
+/** overrides: where and as whom, e.g. the secure stack's admin. */
+export async function deleteRunArtifacts(prefix: string, overrides: Record<string, string> = {}): Promise<void> {
+  const config = loadConfig({ ...process.env, ...overrides, TOPIC_PREFIX: prefix });
   const admin = await connectAdminFor(config, 'test-cleanup');
   try {
     const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));

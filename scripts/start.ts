@@ -2,19 +2,19 @@
 // schema registry unless KAFKA_BROKERS is set, applies the topology, registers
 // the schemas, and runs the three services as separate processes with their
 // logs prefixed by service. When all are ready it prints where to find them.
-// Ctrl-C (or SIGTERM) stops everything it started.
+// Ctrl-C (or SIGTERM) stops everything it started. `npm start -- --secure` runs
+// it on the embedded secure stack (TLS, a SCRAM principal per service, ACLs).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { prettyFactory } from 'pino-pretty';
 import readline from 'node:readline';
-import { runCli } from './cli.ts';
+import { runCli, UsageError } from './cli.ts';
+import { secureClientEnv } from './embedded/secure.ts';
 import { down, up } from './embedded/stack.ts';
+import { ensureSigningKey, tokenFor } from './local-auth.ts';
 import { loadConfig, type PlatformConfig } from '../services/platform/config.ts';
-import { connectAdminFor } from '../services/platform/kafka/admin.ts';
-import { createRegistryClient } from '../services/platform/schemas/codec.ts';
-import { registerAll } from '../services/platform/schemas/register.ts';
-import { applyTopology } from '../services/platform/topology/apply.ts';
-import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
 import { namespacedDataDir } from '../services/platform/projections/store.ts';
+import { IDENTITIES } from '../services/platform/http/scopes.ts';
+import { describeAcls, prepareNamespace } from '../services/platform/topology/prepare.ts';
 
 const SERVICES = ['inventory', 'product', 'order'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -23,16 +23,43 @@ const STOP_WITHIN_MS = 30_000;
 const say = (line: string) => console.log(`[start] ${line}`);
 
 async function prepareKafka(config: PlatformConfig): Promise<void> {
-  const admin = await connectAdminFor(config, 'start');
-  try {
-    const { plan } = await applyTopology(admin, resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix: config.topicPrefix }));
-    if (plan.refusals.length) throw new Error(`topology refused: ${plan.refusals.join('; ')}`);
-    say(`topology applied (${config.kafka.profile}): ${plan.actions.length} changed, ${plan.unchanged.length} unchanged`);
-  } finally {
-    await admin.disconnect();
-  }
-  const registrations = await registerAll(createRegistryClient(config.schemaRegistryUrl), config.schemaRegistryUrl, config.topicPrefix);
-  say(`schemas registered: ${registrations.length} subjects`);
+  const { plan, acls, subjects } = await prepareNamespace(config, { clientId: 'start' });
+  say(`topology applied (${config.kafka.profile}): ${plan.actions.length} changed, ${plan.unchanged.length} unchanged; ${describeAcls(acls)}`);
+  say(`schemas registered: ${subjects} subjects`);
+}
+
+interface LocalAuth {
+  /** Environment every service gets (the verification key), and the product service's token for inventory. */
+  env: Record<string, string>;
+  productEnv: Record<string, string>;
+  tokens: [string, string][];
+}
+
+/**
+ * Unless tokens come from elsewhere (AUTH_PUBLIC_KEY_FILE or AUTH_JWKS_URL set,
+ * or HTTP_AUTH=off), a local signing key verifies them, and tokens are minted
+ * for each identity: printed to try with, and one for the product service's
+ * real-time stock calls.
+ */
+async function localAuth(config: PlatformConfig): Promise<LocalAuth | undefined> {
+  if (config.http.auth.mode === 'off' || process.env.AUTH_PUBLIC_KEY_FILE || process.env.AUTH_JWKS_URL) return undefined;
+  const key = ensureSigningKey();
+  if (key.created) say(`made a local token signing key: ${key.privateKeyFile}`);
+  const tokens: [string, string][] = [];
+  for (const identity of Object.keys(IDENTITIES)) tokens.push([identity, await tokenFor(identity)]);
+  const productToken = process.env.INVENTORY_API_TOKEN ?? (await tokenFor('product-service', { ttlSeconds: 30 * 86400 }));
+  return { env: { AUTH_PUBLIC_KEY_FILE: key.publicKeyFile }, productEnv: { INVENTORY_API_TOKEN: productToken }, tokens };
+}
+
+/**
+ * A service's own Kafka principal, when <SERVICE>_KAFKA_SASL_USERNAME and
+ * _PASSWORD are set (MSK, the compose cluster); otherwise it connects as
+ * KAFKA_SASL_USERNAME, the principal npm start prepares the topology as.
+ */
+function ownCredentials(name: ServiceName): Record<string, string> {
+  const username = process.env[`${name.toUpperCase()}_KAFKA_SASL_USERNAME`];
+  const password = process.env[`${name.toUpperCase()}_KAFKA_SASL_PASSWORD`];
+  return username && password ? { KAFKA_SASL_USERNAME: username, KAFKA_SASL_PASSWORD: password } : {};
 }
 
 /** Each line of a service's output, prefixed with its name (and made readable unless LOG_FORMAT=json). */
@@ -74,15 +101,33 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+function tokenHelp(auth: LocalAuth, productUrl: string): string {
+  const lines = auth.tokens.map(([identity, token]) => `    ${identity.padEnd(16)} ${IDENTITIES[identity]!.what}\n      ${token}`);
+  return `
+  Bearer tokens to try with (valid 12 h; a fresh one: npm run token -- <identity>):
+${lines.join('\n')}
+
+    curl -H "Authorization: Bearer $(npm run -s token -- storefront)" ${productUrl}/api/v1/products
+`;
+}
+
 runCli('start', async () => {
-  const config = loadConfig();
+  const args = process.argv.slice(2);
+  if (args.some((a) => a !== '--secure')) throw new UsageError('usage: npm start [-- --secure]');
+  // --secure: the embedded stack with TLS, SCRAM users and ACLs; the topology is
+  // applied as its admin, and each service connects as its own principal.
+  const secure = args.includes('--secure');
+  if (secure && process.env.KAFKA_BROKERS) throw new UsageError('--secure runs the embedded secure stack; with KAFKA_BROKERS set, configure KAFKA_SSL_*/KAFKA_SASL_* instead');
+  const config = loadConfig(secure ? { ...process.env, ...secureClientEnv('admin') } : process.env);
+  const serviceEnv = (name: ServiceName) => (secure ? secureClientEnv(name) : ownCredentials(name));
   let startedStack = false;
-  if (config.kafka.embedded) {
-    const result = await up((line) => say(line));
+  if (config.kafka.embedded || secure) {
+    const result = await up((line) => say(line), secure ? 'secure' : 'plain');
     startedStack = result.startedBroker || result.startedRegistry;
-    say(`Kafka and schema registry ready (${result.seconds.toFixed(1)}s)${startedStack ? '' : ', already running'}`);
+    say(`Kafka and schema registry${secure ? ' (secure)' : ''} ready (${result.seconds.toFixed(1)}s)${startedStack ? '' : ', already running'}`);
   }
   await prepareKafka(config);
+  const auth = await localAuth(config);
 
   const children = new Map<ServiceName, ChildProcess>();
   let stopping = false;
@@ -92,7 +137,7 @@ runCli('start', async () => {
     if (reason) console.error(`[start] ${reason}`);
     say('stopping the services...');
     await Promise.all([...children.values()].map(stopChild));
-    if (startedStack) await down((line) => say(line));
+    if (startedStack) await down((line) => say(line), secure ? 'secure' : 'plain');
     say('stopped');
     process.exit(code);
   };
@@ -100,7 +145,8 @@ runCli('start', async () => {
   process.on('SIGTERM', () => void stopAll(0));
 
   for (const name of SERVICES) {
-    const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...serviceEnv(name), ...auth?.env, ...(name === 'product' ? auth?.productEnv : {}) };
+    const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/main.ts`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.set(name, child);
     relay(name, child);
     child.once('exit', (code, signal) => {
@@ -122,10 +168,11 @@ runCli('start', async () => {
     order      ${url(config.ports.order)}/api/v1/orders        (OpenAPI: ${url(config.ports.order)}/openapi.json)
 
     health     /health/live, /health/ready    metrics  /metrics (each service)
-    Kafka      ${config.kafka.brokers.join(',')}
+    Kafka      ${config.kafka.brokers.join(',')}${secure ? ' (SASL_SSL; each service as its own SCRAM principal, ACLs from topology/access.yaml)' : ''}
     registry   ${config.schemaRegistryUrl}
     data       ${namespacedDataDir(config.dataDir, config.topicPrefix)}
 
+${auth ? tokenHelp(auth, url(config.ports.product)) : `    HTTP auth  ${config.http.auth.mode === 'off' ? 'off (HTTP_AUTH=off): every endpoint is open' : 'bearer tokens from your identity provider'}\n`}
   Try it: npm run demo        Stop: Ctrl-C
 `);
 });

@@ -6,9 +6,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { layout, localDir } from './layout.ts';
+import { layout, localDir, type ProcessName } from './layout.ts';
 
-export type ProcessName = 'kafka' | 'registry';
+export type { ProcessName };
 
 export class EmbeddedError extends Error {}
 

@@ -2,10 +2,11 @@
 // schemas live in the broker (as Confluent's `_schemas` topic does) and survive
 // a registry restart for as long as the broker's data does.
 import { ensureApicurio } from './artifacts.ts';
-import { embeddedBrokers, embeddedRegistryUrl, ports } from './layout.ts';
+import { stackAdmin } from './broker.ts';
+import { embeddedRegistryUrl, stacks, type Stack } from './layout.ts';
 import { logPath, requireFreePort, runningPid, startDetached, waitFor } from './processes.ts';
-import { connectAdmin } from '../../services/platform/kafka/admin.ts';
-import { createLogger } from '../../services/platform/logger.ts';
+import { secureRegistryOptions } from './secure.ts';
+import { applyAcls, readAccessFile, registryAcls } from '../../services/platform/topology/access.ts';
 import { applyTopology } from '../../services/platform/topology/apply.ts';
 import { readTopologyFile, resolveTopology } from '../../services/platform/topology/declaration.ts';
 
@@ -38,34 +39,41 @@ async function registryReady(url = embeddedRegistryUrl): Promise<boolean> {
   }
 }
 
-// Apicurio would create its journal with a 7-day retention; create it first,
-// with the retention the topology declares, and correct it if it already exists.
-async function ensureJournalTopics(): Promise<void> {
-  const admin = await connectAdmin({ brokers: [embeddedBrokers], clientId: 'embedded-registry-topics', logger: createLogger('topology', 'warn') });
+// Apicurio would create its journal with a 7-day retention; create its topics
+// first, with the retention the topology declares (correcting them if they
+// exist), and tell it not to create any. In secure mode, its principal gets
+// exactly the access topology/access.yaml gives it.
+async function ensureRegistryTopics(stack: Stack): Promise<void> {
+  const admin = await stackAdmin(stack, 'embedded-registry-topics');
   try {
     const declared = resolveTopology(readTopologyFile(), { profile: 'local', prefix: '', section: 'registry' });
     const { plan } = await applyTopology(admin, declared);
     if (plan.refusals.length > 0) throw new Error(plan.refusals.join('\n'));
+    if (stack.mode === 'secure') await applyAcls(admin, registryAcls(readAccessFile()));
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function startRegistry(log: (line: string) => void): Promise<{ pid: number; started: boolean }> {
-  const existing = runningPid('registry');
+export async function startRegistry(log: (line: string) => void, stack: Stack = stacks.plain): Promise<{ pid: number; started: boolean }> {
+  const { ports } = stack;
+  const existing = runningPid(stack.registry);
   if (existing !== undefined) {
-    await waitFor('registry', existing, 120_000, () => registryReady());
+    await waitFor(stack.registry, existing, 120_000, () => registryReady(stack.registryUrl));
     return { pid: existing, started: false };
   }
   await requireFreePort(ports.registry, 'schema registry');
   await requireFreePort(ports.registryManagement, 'schema registry management');
   const jar = ensureApicurio(log);
-  await ensureJournalTopics();
-  log(`starting Apicurio Registry on ${embeddedRegistryUrl} (log: ${logPath('registry')})`);
-  const pid = startDetached('registry', [
+  await ensureRegistryTopics(stack);
+  log(`starting Apicurio Registry on ${stack.registryUrl} (log: ${logPath(stack.registry)})`);
+  const pid = startDetached(stack.registry, [
     '-Xms128m', '-Xmx512m',
     '-Dapicurio.storage.kind=kafkasql',
-    `-Dapicurio.kafkasql.bootstrap.servers=${embeddedBrokers}`,
+    `-Dapicurio.kafkasql.bootstrap.servers=${stack.brokers}`,
+    '-Dapicurio.kafkasql.topic.auto-create=false',
+    `-Dapicurio.kafkasql.consumer.group-prefix=${readAccessFile().registry.groupPrefix}`,
+    ...(stack.mode === 'secure' ? secureRegistryOptions() : []),
     '-Dquarkus.http.host=127.0.0.1',
     `-Dquarkus.http.port=${ports.registry}`,
     // 3.0.x serves health on the main port; 3.1+ moves it to a management
@@ -77,6 +85,6 @@ export async function startRegistry(log: (line: string) => void): Promise<{ pid:
     '-Dapicurio.ccompat.max-subjects=1000000',
     '-jar', jar,
   ]);
-  await waitFor('registry', pid, 120_000, () => registryReady());
+  await waitFor(stack.registry, pid, 120_000, () => registryReady(stack.registryUrl));
   return { pid, started: true };
 }

@@ -9,6 +9,14 @@ export interface KafkaSecurity {
   sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string };
 }
 
+export type HttpAuthConfig =
+  | { mode: 'jwt'; publicKeyFile: string; jwksUrl?: string; issuer: string; audience: string }
+  | { mode: 'off' };
+
+/** Who local tokens name as their issuer and audience (npm start mints them). */
+export const LOCAL_TOKEN_ISSUER = 'commerce-core-local';
+export const TOKEN_AUDIENCE = 'commerce-core';
+
 export interface PlatformConfig {
   kafka: {
     brokers: string[];
@@ -21,6 +29,8 @@ export interface PlatformConfig {
   topicPrefix: string;
   dataDir: string;
   ports: { product: number; inventory: number; order: number };
+  /** The address HTTP servers listen on (loopback unless told otherwise). */
+  httpHost: string;
   /** Where an instance without the api role serves /health and /metrics (none when unset). */
   metricsPort?: number;
   /** Inventory's HTTP API, for the product service's real-time stock calls. */
@@ -32,6 +42,13 @@ export interface PlatformConfig {
   /** Checkout saga: how long inventory has to answer, and how long a confirmed order waits for payment. */
   order: { sagaTimeoutMs: number; paymentWindowMs: number };
   logLevel: string;
+  http: {
+    auth: HttpAuthConfig;
+    /** Writes (POST, PUT, PATCH, DELETE) one identity may make per minute, per instance. */
+    writesPerMinute: number;
+    /** The product service's bearer token for inventory's API (scope inventory:read). */
+    inventoryToken?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -97,6 +114,8 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     order: port('ORDER_PORT', 3003),
   };
   const metricsPort = text('METRICS_PORT') === undefined ? undefined : port('METRICS_PORT', 0);
+  const httpHost = text('HTTP_HOST') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]{1,253}$/.test(httpHost)) problems.push(`HTTP_HOST: '${httpHost}' is not a host name or IP address (e.g. 0.0.0.0)`);
 
   const positive = (name: string, fallback: number, max: number): number => {
     const raw = text(name);
@@ -125,6 +144,20 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
 
   const security = kafkaSecurity(text, problems);
+  const auth = httpAuth(text, problems);
+  const writesPerMinute = positive('RATE_LIMIT_WRITES_PER_MINUTE', 1200, 10_000_000);
+  const inventoryToken = text('INVENTORY_API_TOKEN');
+
+  // MSK is reached over the network: plaintext there would send every event,
+  // and any SASL password, in the clear.
+  if (profile === 'msk') {
+    if (!security.ssl) problems.push("KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true (MSK's TLS listeners) and KAFKA_SASL_MECHANISM=scram-sha-512 with KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD");
+    if (security.ssl && !security.ssl.rejectUnauthorized) problems.push('KAFKA_PROFILE=msk: KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused; the broker certificate must be verified');
+    if (auth.mode === 'off') problems.push('KAFKA_PROFILE=msk: HTTP_AUTH=off is refused; the HTTP endpoints need bearer tokens');
+  }
+  if (security.sasl && !security.ssl && security.sasl.mechanism === 'plain') {
+    problems.push('KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true would send the password in the clear');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -133,12 +166,35 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     topicPrefix,
     dataDir: path.resolve(text('DATA_DIR') ?? path.join('.local', 'data')),
     ports,
+    httpHost,
     ...(metricsPort ? { metricsPort } : {}),
     inventoryUrl: inventoryUrl.replace(/\/+$/, ''),
     commandTimeoutMs,
     maxPerTransaction,
     order,
     logLevel,
+    http: { auth, writesPerMinute, ...(inventoryToken ? { inventoryToken } : {}) },
+  };
+}
+
+function httpAuth(text: (name: string) => string | undefined, problems: string[]): HttpAuthConfig {
+  const mode = text('HTTP_AUTH') ?? 'jwt';
+  if (mode === 'off') return { mode: 'off' };
+  if (mode !== 'jwt') problems.push(`HTTP_AUTH: '${mode}' is neither 'jwt' nor 'off'`);
+  const jwksUrl = text('AUTH_JWKS_URL');
+  if (jwksUrl !== undefined) {
+    try {
+      if (new URL(jwksUrl).protocol !== 'https:' && !/^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(jwksUrl)) throw new Error('not https');
+    } catch {
+      problems.push(`AUTH_JWKS_URL: '${jwksUrl}' is not an https URL`);
+    }
+  }
+  return {
+    mode: 'jwt',
+    publicKeyFile: path.resolve(text('AUTH_PUBLIC_KEY_FILE') ?? path.join('.local', 'auth', 'public-key.pem')),
+    ...(jwksUrl ? { jwksUrl } : {}),
+    issuer: text('AUTH_ISSUER') ?? LOCAL_TOKEN_ISSUER,
+    audience: text('AUTH_AUDIENCE') ?? TOKEN_AUDIENCE,
   };
 }
 

@@ -28,6 +28,8 @@ export interface InventoryStock {
 export interface InventoryClientOptions {
   baseUrl: string;
   logger: Logger;
+  /** Bearer token with the inventory:read scope. */
+  token?: string | undefined;
   timeoutMs?: number;
   attempts?: number;
   /** Consecutive failures that open the circuit, and how long it stays open. */
@@ -59,7 +61,7 @@ export function createInventoryClient(options: InventoryClientOptions): Inventor
     async stock(variantIds) {
       return policy.execute(async ({ signal }) => {
         const url = `${options.baseUrl}/api/v1/inventory?productVariantIds=${variantIds.map(encodeURIComponent).join(',')}`;
-        const res = await fetch(url, { signal });
+        const res = await fetch(url, { signal, headers: options.token ? { authorization: `Bearer ${options.token}` } : {} });
         if (!res.ok) throw new Error(`inventory answered ${res.status}`);
         return (await res.json()) as InventoryStock[];
       });

@@ -19,7 +19,11 @@ export const productService: ServiceDefinition = {
     const inventory = createInventoryClient({
       baseUrl: config.inventoryUrl,
       logger: logger.child({ component: 'inventory-client' }),
+      token: config.http.inventoryToken,
     });
+    if (!config.http.inventoryToken && config.http.auth.mode === 'jwt') {
+      logger.warn('INVENTORY_API_TOKEN is unset: real-time stock calls to inventory will be refused, and answers come from the local view');
+    }
     const api = createApi(context, {
       port: config.ports.product,
       projections: productReadModels(topics),

@@ -31,11 +31,13 @@ const alive = (pid: number) => {
 describe('npm start', function () {
   this.timeout(240_000);
 
-  it('runs the whole system, takes an order, and stops everything on SIGTERM', async () => {
+  it('runs the whole system, prints tokens that work, takes an order, and stops everything on SIGTERM', async () => {
     const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'npm-start-'));
+    // As a user runs it: no verification key of the test run's, so npm start uses (or makes) its local one.
+    const { AUTH_PUBLIC_KEY_FILE: _key, INVENTORY_API_TOKEN: _token, ...userEnv } = process.env;
     const child = spawn('npm', ['start'], {
-      env: { ...process.env, TOPIC_PREFIX: uniquePrefix('npm-start'), DATA_DIR: dataDir, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order), LOG_LEVEL: 'warn' },
+      env: { ...userEnv, TOPIC_PREFIX: uniquePrefix('npm-start'), DATA_DIR: dataDir, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order), LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -47,15 +49,19 @@ describe('npm start', function () {
       expect(output).to.contain(`http://127.0.0.1:${ports.order}/api/v1/orders`);
       const product = `http://127.0.0.1:${ports.product}`;
       const order = `http://127.0.0.1:${ports.order}`;
-      const created = await call(product, 'POST', '/api/v1/products', { name: 'Start test', currency: 'EUR', variants: [{ sku: 'START-1', price: 3, initialStock: 4 }] });
+      const printed = (identity: string) => ({ authorization: `Bearer ${new RegExp(`${identity} .*\\n\\s+(ey[\\w.-]+)`).exec(output)?.[1]}` });
+      // A token signed with another key (the test run's) is refused; the printed ones work, within their scopes.
+      expect((await call(product, 'GET', '/api/v1/products')).status).to.equal(401);
+      expect((await call(product, 'POST', '/api/v1/products', { name: 'x', currency: 'EUR', variants: [{ sku: 'X', price: 1 }] }, printed('storefront'))).status).to.equal(403);
+      const created = await call(product, 'POST', '/api/v1/products', { name: 'Start test', currency: 'EUR', variants: [{ sku: 'START-1', price: 3, initialStock: 4 }] }, printed('admin'));
       expect(created.status).to.equal(201);
       const variantId = created.body.variants[0].id;
       const placed = await eventually(async () => {
-        const p = await call(order, 'POST', '/api/v1/orders', { customerId: 'starter', items: [{ variantId, quantity: 2 }] }, { 'idempotency-key': 'start-1' });
+        const p = await call(order, 'POST', '/api/v1/orders', { customerId: 'starter', items: [{ variantId, quantity: 2 }] }, { 'idempotency-key': 'start-1', ...printed('storefront') });
         expect(p.status, JSON.stringify(p.body)).to.equal(202);
         return p;
       }, 30_000, 200);
-      const settled = await call(order, 'GET', `/api/v1/orders/${placed.body.orderId}?waitFor=CONFIRMED,REJECTED&timeoutMs=20000`);
+      const settled = await call(order, 'GET', `/api/v1/orders/${placed.body.orderId}?waitFor=CONFIRMED,REJECTED&timeoutMs=20000`, undefined, printed('storefront'));
       expect(settled.body.status).to.equal('CONFIRMED');
 
       const started = descendants(child.pid!);

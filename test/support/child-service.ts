@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import './auth.ts'; // the run's token verification key, in the environment services read
 
 export interface ChildService {
   child: ChildProcess;

@@ -5,11 +5,8 @@ import crypto from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { loadConfig, type PlatformConfig } from '../../services/platform/config.ts';
 import { connectAdminFor } from '../../services/platform/kafka/admin.ts';
-import { createRegistryClient } from '../../services/platform/schemas/codec.ts';
-import { registerAll } from '../../services/platform/schemas/register.ts';
 import { topicsFor, type Topics } from '../../services/platform/topics.ts';
-import { applyTopology } from '../../services/platform/topology/apply.ts';
-import { readTopologyFile, resolveTopology } from '../../services/platform/topology/declaration.ts';
+import { prepareNamespace } from '../../services/platform/topology/prepare.ts';
 
 export const runPrefix = process.env.TOPIC_PREFIX || `dev-${crypto.randomBytes(3).toString('hex')}.`;
 
@@ -33,15 +30,12 @@ export async function adminFor(config: PlatformConfig): Promise<Admin> {
   return connectAdminFor(config, 'test');
 }
 
-/** Topics and schemas for a fresh namespace. */
-export async function provision(name: string): Promise<TestEnvironment> {
+/** Topics, ACLs (when overrides bring credentials) and schemas for a fresh namespace. */
+export async function provision(name: string, overrides: Record<string, string> = {}): Promise<TestEnvironment> {
   const prefix = uniquePrefix(name);
-  const config = configFor(prefix);
+  const config = configFor(prefix, overrides);
+  await prepareNamespace(config, { clientId: 'test' });
   const admin = await adminFor(config);
-  const declared = resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix });
-  const { plan } = await applyTopology(admin, declared);
-  if (plan.refusals.length) throw new Error(plan.refusals.join('\n'));
-  await registerAll(createRegistryClient(config.schemaRegistryUrl), config.schemaRegistryUrl, prefix);
   return { prefix, config, topics: topicsFor(prefix), admin, close: () => admin.disconnect() };
 }
 

@@ -4,17 +4,20 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { readAccessFile } from '../../services/platform/topology/access.ts';
 import { readTopologyFile } from '../../services/platform/topology/declaration.ts';
 
 interface ComposeService {
   image: string;
+  entrypoint?: string[];
   ports?: string[];
   environment?: Record<string, string>;
 }
 
 const compose = parse(fs.readFileSync('docker-compose.kafka.yml', 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const msk = readTopologyFile().profiles.msk!;
-const brokers = Object.entries(compose.services).filter(([, s]) => s.image.startsWith('apache/kafka:'));
+// Brokers are the apache/kafka services with a node id (the others are one-shot setup jobs).
+const brokers = Object.entries(compose.services).filter(([, s]) => s.image.startsWith('apache/kafka:') && s.environment?.KAFKA_NODE_ID);
 const registry = Object.values(compose.services).find((s) => s.image.startsWith('confluentinc/cp-schema-registry'));
 
 describe('docker-compose.kafka.yml', () => {
@@ -49,5 +52,28 @@ describe('docker-compose.kafka.yml', () => {
     expect(registry, 'schema registry service').to.not.equal(undefined);
     expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR).to.equal(String(msk.replicationFactor));
     expect(registry!.ports).to.deep.equal(['18081:8081']);
+  });
+
+  it('is secured as MSK offers it: SCRAM over TLS for clients, mutual TLS inside, deny by default', () => {
+    for (const [name, b] of brokers) {
+      const env = b.environment ?? {};
+      const protocols = Object.fromEntries(env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP!.split(',').map((p) => p.split(':')));
+      expect(Object.values(protocols), name).to.not.include('PLAINTEXT');
+      for (const listener of env.KAFKA_LISTENERS!.split(',').map((l) => l.split(':')[0]!)) expect(protocols[listener], `${name} ${listener}`).to.match(/SSL$/);
+      expect(env.KAFKA_SASL_ENABLED_MECHANISMS, name).to.equal('SCRAM-SHA-512');
+      expect(env.KAFKA_LISTENER_NAME_INTERNAL_SSL_CLIENT_AUTH, name).to.equal('required');
+      expect(env.KAFKA_LISTENER_NAME_CONTROLLER_SSL_CLIENT_AUTH, name).to.equal('required');
+      expect(env.KAFKA_AUTHORIZER_CLASS_NAME, name).to.equal('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+      expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND, name).to.equal('false');
+    }
+    expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL).to.equal('SASL_SSL');
+    expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG).to.contain('username="registry"');
+  });
+
+  it('makes a SCRAM user for the admin, the registry and every service topology/access.yaml names', () => {
+    const setup = fs.readFileSync('ops/compose/kafka-setup.sh', 'utf8');
+    for (const principal of ['admin', 'registry', ...Object.keys(readAccessFile().services)]) {
+      expect(setup, principal).to.match(new RegExp(`"${principal}:\\$${principal.toUpperCase()}_PASSWORD"`));
+    }
   });
 });

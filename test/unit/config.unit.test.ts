@@ -57,4 +57,41 @@ describe('configuration from the environment', () => {
   it('the error message lists the problems one per line', () => {
     expect(() => loadConfig({ PRODUCT_PORT: 'abc' })).to.throw("invalid configuration:\n  - PRODUCT_PORT: 'abc' is not a port number (1-65535)");
   });
+
+  describe('security', () => {
+    const msk = { KAFKA_BROKERS: 'b-1.msk.example:9096', KAFKA_PROFILE: 'msk' };
+    const scram = { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: 'order', KAFKA_SASL_PASSWORD: 's3cret-value' };
+
+    it('refuses plaintext with the msk profile, saying what to set', () => {
+      const problems = problemsOf(msk);
+      expect(problems).to.have.length(1);
+      expect(problems[0]).to.match(/^KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true/);
+      expect(problemsOf({ ...msk, ...scram })[0]).to.match(/plaintext is refused/);
+    });
+
+    it('accepts SASL/SCRAM-SHA-512 over TLS with the msk profile', () => {
+      const config = loadConfig({ ...msk, ...scram, KAFKA_SSL: 'true' });
+      expect(config.kafka.security).to.deep.equal({ ssl: { rejectUnauthorized: true }, sasl: { mechanism: 'scram-sha-512', username: 'order', password: 's3cret-value' } });
+    });
+
+    it('refuses an unverified broker certificate, or open HTTP endpoints, with the msk profile', () => {
+      expect(problemsOf({ ...msk, ...scram, KAFKA_SSL: 'true', KAFKA_SSL_REJECT_UNAUTHORIZED: 'false' })[0]).to.contain('must be verified');
+      expect(problemsOf({ ...msk, ...scram, KAFKA_SSL: 'true', HTTP_AUTH: 'off' })[0]).to.contain('HTTP_AUTH=off is refused');
+    });
+
+    it('never repeats a password in its problems', () => {
+      const problems = problemsOf({ ...msk, ...scram, KAFKA_SASL_MECHANISM: 'kerberos' });
+      expect(problems.join('\n')).to.not.contain('s3cret-value');
+    });
+
+    it('verifies bearer tokens by default, with a local key, issuer and audience', () => {
+      const { auth, writesPerMinute } = loadConfig({}).http;
+      expect(auth).to.include({ mode: 'jwt', issuer: 'commerce-core-local', audience: 'commerce-core' });
+      expect(auth.mode === 'jwt' && auth.publicKeyFile).to.match(/\.local\/auth\/public-key\.pem$/);
+      expect(writesPerMinute).to.equal(1200);
+      expect(loadConfig({ HTTP_AUTH: 'off' }).http.auth).to.deep.equal({ mode: 'off' });
+      expect(problemsOf({ HTTP_AUTH: 'maybe' })).to.deep.equal(["HTTP_AUTH: 'maybe' is neither 'jwt' nor 'off'"]);
+      expect(problemsOf({ AUTH_JWKS_URL: 'http://idp.example/jwks' })[0]).to.contain('is not an https URL');
+    });
+  });
 });

@@ -40,9 +40,9 @@ describe('topology declaration', () => {
     expect(() => resolveTopology(file, { profile: 'local', prefix: '' })).to.throw(TopologyError, /co-partitioned group 'inventory' must have one partition count/);
   });
 
-  it('never prefixes the registry journal topics', () => {
+  it('never prefixes the registry\'s topics', () => {
     const registry = resolveTopology(readTopologyFile(), { profile: 'local', prefix: 'p.', section: 'registry' });
-    expect(registry.map((d) => d.name)).to.deep.equal(['kafkasql-journal', 'kafkasql-snapshots']);
+    expect(registry.map((d) => d.name)).to.deep.equal(['kafkasql-journal', 'kafkasql-snapshots', 'registry-events']);
     expect(registry[0]!.configs['retention.ms']).to.equal('-1');
   });
 });

@@ -91,12 +91,12 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
 
   return [
     route({
-      method: 'get', path: '/api/v1/inventory/:variantId', summary: 'Stock of one variant', tags: ['stock'], params: VariantPath,
+      method: 'get', path: '/api/v1/inventory/:variantId', scope: 'inventory:read', summary: 'Stock of one variant', tags: ['stock'], params: VariantPath,
       responses: { 200: 'the stock view', 404: 'unknown variant' },
       handle: ({ params }) => ({ status: 200, body: stockView(requireVariant(params.variantId)) }),
     }),
     route({
-      method: 'get', path: '/api/v1/inventory', summary: 'Stock of several variants', tags: ['stock'],
+      method: 'get', path: '/api/v1/inventory', scope: 'inventory:read', summary: 'Stock of several variants', tags: ['stock'],
       query: Type.Object({ productVariantIds: Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}(,[A-Za-z0-9._:-]{1,128}){0,99}$', description: 'comma-separated, at most 100' }) }),
       responses: { 200: 'the stock views found, in the order asked', 400: 'bad list' },
       handle: ({ query }) => {
@@ -106,7 +106,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       },
     }),
     route({
-      method: 'post', path: '/api/v1/inventory/:variantId/reserve', summary: 'Reserve units of a variant', tags: ['reservations'],
+      method: 'post', path: '/api/v1/inventory/:variantId/reserve', scope: 'inventory:reserve', summary: 'Reserve units of a variant', tags: ['reservations'],
       params: VariantPath, body: ReserveBody,
       responses: { 200: 'reserved (or the first outcome of this reservationId)', 202: 'accepted, outcome pending: poll the Location', 400: 'invalid request', 404: 'unknown variant', 409: 'insufficient stock, or the variant no longer sells' },
       handle: async ({ params, body, correlationId }) => {
@@ -137,7 +137,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       },
     }),
     route({
-      method: 'get', path: '/api/v1/inventory/:variantId/reservations/:reservationId', summary: 'One reservation (where a pending reserve can be polled)', tags: ['reservations'],
+      method: 'get', path: '/api/v1/inventory/:variantId/reservations/:reservationId', scope: 'inventory:read', summary: 'One reservation (where a pending reserve can be polled)', tags: ['reservations'],
       params: Type.Object({ variantId: Id, reservationId: Id }),
       responses: { 200: 'the reservation', 404: 'not (yet) known' },
       handle: ({ params }) => {
@@ -147,7 +147,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       },
     }),
     route({
-      method: 'post', path: '/api/v1/inventory/:variantId/release', summary: 'Release a reservation', tags: ['reservations'],
+      method: 'post', path: '/api/v1/inventory/:variantId/release', scope: 'inventory:release', summary: 'Release a reservation', tags: ['reservations'],
       params: VariantPath, body: ReleaseBody,
       responses: { 200: 'released (or already closed)', 202: 'accepted, outcome pending', 400: 'invalid request', 404: 'unknown variant or reservation', 409: 'the reservation was rejected, so nothing is held' },
       handle: async ({ params, body, correlationId }) => {
@@ -164,7 +164,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       },
     }),
     route({
-      method: 'post', path: '/api/v1/inventory/adjust-stock', summary: 'Change units on hand: restock, sale, return, adjustment, damage', tags: ['stock'],
+      method: 'post', path: '/api/v1/inventory/adjust-stock', scope: { anyOf: ['inventory:sell', 'inventory:admin'], pick: ({ body }) => (body.changeType === 'SALE' ? 'inventory:sell' : 'inventory:admin') }, summary: 'Change units on hand: restock, sale, return, adjustment, damage', tags: ['stock'],
       body: AdjustBody,
       responses: { 200: 'the stock view after the change', 202: 'accepted, outcome pending', 400: 'invalid request', 404: 'unknown variant or reservation', 409: 'the change would oversell or the reservation is closed' },
       handle: async ({ body, correlationId }) => {
@@ -180,30 +180,30 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       },
     }),
     route({
-      method: 'get', path: '/api/v1/allocations/by-order/:orderId', summary: 'Reservations held for an order', tags: ['reservations'],
+      method: 'get', path: '/api/v1/allocations/by-order/:orderId', scope: 'inventory:read', summary: 'Reservations held for an order', tags: ['reservations'],
       params: Type.Object({ orderId: Id }),
       responses: { 200: 'the order\'s reservations (possibly none)' },
       handle: ({ params }) => ({ status: 200, body: { orderId: params.orderId, reservations: reservationQueries.byOrder(allocations(), params.orderId).map(reservationView) } }),
     }),
     route({
-      method: 'get', path: '/api/v1/reports/low-stock', summary: 'Variants at or under their low-stock threshold', tags: ['reports'],
+      method: 'get', path: '/api/v1/reports/low-stock', scope: 'inventory:read', summary: 'Variants at or under their low-stock threshold', tags: ['reports'],
       query: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
       responses: { 200: 'low and out-of-stock variants, least available first' },
       handle: ({ query }) => ({ status: 200, body: stockQueries.low(stock(), Math.min(Number(query.limit ?? 100), 1000)).map(stockView) }),
     }),
     route({
-      method: 'get', path: '/api/v1/reports/stock-movements', summary: 'Changes of units on hand, newest first', tags: ['reports'],
+      method: 'get', path: '/api/v1/reports/stock-movements', scope: 'inventory:read', summary: 'Changes of units on hand, newest first', tags: ['reports'],
       query: Type.Object({ productVariantId: Type.Optional(Id), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
       responses: { 200: 'movements' },
       handle: ({ query }) => ({ status: 200, body: movementQueries.list(read.db(MOVEMENTS), query.productVariantId, Math.min(Number(query.limit ?? 100), 1000)) }),
     }),
     route({
-      method: 'get', path: '/api/v1/reports/inventory-value', summary: 'Value of the stock on hand at current catalogue prices', tags: ['reports'],
+      method: 'get', path: '/api/v1/reports/inventory-value', scope: 'inventory:read', summary: 'Value of the stock on hand at current catalogue prices', tags: ['reports'],
       responses: { 200: 'totals per currency and per variant' },
       handle: () => ({ status: 200, body: inventoryValue(read.db(VALUATION)) }),
     }),
     route({
-      method: 'get', path: '/api/v1/inventory/:variantId/reorder-suggestion', summary: 'How many units to reorder, from recent sales velocity', tags: ['reports'],
+      method: 'get', path: '/api/v1/inventory/:variantId/reorder-suggestion', scope: 'inventory:read', summary: 'How many units to reorder, from recent sales velocity', tags: ['reports'],
       params: VariantPath,
       query: Type.Object({
         windowDays: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,2}$' })),

@@ -85,7 +85,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
 
   return [
     route({
-      method: 'post', path: '/api/v1/orders', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
+      method: 'post', path: '/api/v1/orders', scope: 'orders:write', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
       responses: { 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
@@ -118,7 +118,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       },
     }),
     route({
-      method: 'get', path: '/api/v1/orders/:id', summary: 'An order; waitFor (comma-separated statuses) long-polls up to timeoutMs', tags: ['orders'],
+      method: 'get', path: '/api/v1/orders/:id', scope: 'orders:read', summary: 'An order; waitFor (comma-separated statuses) long-polls up to timeoutMs', tags: ['orders'],
       params: OrderPath,
       query: Type.Object({
         waitFor: Type.Optional(Type.String({ pattern: `^(${STATUSES.join('|')})(,(${STATUSES.join('|')}))*$` })),
@@ -144,7 +144,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       },
     }),
     route({
-      method: 'get', path: '/api/v1/orders/:id/items', summary: 'The lines of an order', tags: ['orders'], params: OrderPath,
+      method: 'get', path: '/api/v1/orders/:id/items', scope: 'orders:read', summary: 'The lines of an order', tags: ['orders'], params: OrderPath,
       responses: { 200: 'the lines', 404: 'unknown order' },
       handle: ({ params }) => {
         requireOrder(params.id);
@@ -152,18 +152,18 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       },
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/cancel', summary: 'Cancel an order; its reservations are released', tags: ['orders'],
+      method: 'post', path: '/api/v1/orders/:id/cancel', scope: 'orders:write', summary: 'Cancel an order; its reservations are released', tags: ['orders'],
       params: OrderPath, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order can no longer be cancelled' },
       handle: ({ params, body, correlationId }) => act(params.id, { type: 'CancelOrder', data: { orderId: params.id, reason: body?.reason ?? null } }, correlationId),
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/pay', summary: 'Record payment; reserved units become sales', tags: ['orders'], params: OrderPath,
+      method: 'post', path: '/api/v1/orders/:id/pay', scope: 'orders:write', summary: 'Record payment; reserved units become sales', tags: ['orders'], params: OrderPath,
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not confirmed' },
       handle: ({ params, correlationId }) => act(params.id, { type: 'PayOrder', data: { orderId: params.id } }, correlationId),
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/return', summary: 'Return units of a paid order; they are restocked', tags: ['orders'],
+      method: 'post', path: '/api/v1/orders/:id/return', scope: 'orders:write', summary: 'Return units of a paid order; they are restocked', tags: ['orders'],
       params: OrderPath, body: Type.Object({ items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not paid', 422: 'more returned than bought' },
       handle: ({ params, body, correlationId }) => act(params.id, { type: 'ReturnOrder', data: { orderId: params.id, items: body.items } }, correlationId),

@@ -1,7 +1,7 @@
 // The OpenAPI 3.1 description of a service, built from its route declarations,
 // so what is documented is exactly what is validated.
 import type { TSchema } from '@sinclair/typebox';
-import { bodyRequired, type Route } from './route.ts';
+import { bodyRequired, routeScopes, type Route } from './route.ts';
 
 const ERROR_BODY = {
   type: 'object',
@@ -26,6 +26,9 @@ function commonResponses(r: Route): Record<number, string> {
   const common: Record<number, string> = {};
   if (r.params || r.query || r.body || r.headers) common[400] = 'invalid input: the body names each problem';
   if (r.body) common[413] = 'the body is too large';
+  common[401] = 'no bearer token, or one that is invalid or expired';
+  common[403] = 'the token lacks the scope this needs';
+  if (r.method !== 'get') common[429] = 'too many writes by this identity; retry after Retry-After seconds';
   if (r.method !== 'get') common[503] = 'the event log cannot be reached; retry later';
   return common;
 }
@@ -39,6 +42,8 @@ export function openApiDocument(service: string, version: string, routes: Route[
       summary: r.summary,
       operationId: `${r.method}${path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)/g, (_, c: string) => c.toUpperCase())}`,
       ...(r.tags ? { tags: r.tags } : {}),
+      // Bearer tokens carry scopes; OpenAPI 3.1 lets a non-OAuth scheme list them as roles.
+      security: routeScopes(r).map((scope) => ({ bearerAuth: [scope] })),
       parameters: [...parameters(r.params, 'path'), ...parameters(r.query, 'query'), ...parameters(r.headers, 'header')],
       ...(r.body ? { requestBody: { required: bodyRequired(r), content: { 'application/json': { schema: strip(r.body) } } } } : {}),
       responses: Object.fromEntries(
@@ -49,5 +54,10 @@ export function openApiDocument(service: string, version: string, routes: Route[
       ),
     };
   }
-  return { openapi: '3.1.0', info: { title: `${service} service`, version }, paths };
+  return {
+    openapi: '3.1.0',
+    info: { title: `${service} service`, version },
+    components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "a JWT whose 'scope' claim holds the scopes each operation lists" } } },
+    paths,
+  };
 }

@@ -3,7 +3,9 @@
 import { OptionalKind, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import { compileValidator } from '../validation.ts';
+import { forbidden, type Identity } from './auth.ts';
 import { badRequest } from './errors.ts';
+import type { Scope } from './scopes.ts';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -19,7 +21,16 @@ export interface RouteInput<P extends TObject, Q extends TObject, B extends TSch
   body: Static<B>;
   headers: Static<H> & Request['headers'];
   correlationId: string;
+  /** Who is calling, from their bearer token. */
+  identity: Identity;
   req: Request;
+}
+
+/** A scope that depends on the request, e.g. a sale or a manual stock change. */
+export interface ScopeRule<I = RouteInput<TObject, TObject, TSchema>> {
+  /** Every scope pick may return, for the OpenAPI description. */
+  anyOf: Scope[];
+  pick(input: I): Scope;
 }
 
 export interface Route<P extends TObject = TObject, Q extends TObject = TObject, B extends TSchema = TSchema, H extends TObject = TObject> {
@@ -33,6 +44,8 @@ export interface Route<P extends TObject = TObject, Q extends TObject = TObject,
   body?: B;
   /** Request headers the route reads, with lower-case names (validated and documented like the rest). */
   headers?: H;
+  /** The scope a caller's token must hold. */
+  scope: Scope | ScopeRule<RouteInput<P, Q, B, H>>;
   /** Response statuses this route answers with, for the OpenAPI description. */
   responses: Record<number, string>;
   handle(input: RouteInput<P, Q, B, H>): Promise<RouteResponse> | RouteResponse;
@@ -49,14 +62,20 @@ export function bodyRequired(r: Route): boolean {
 
 type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; errors: string[] };
 
-export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string) => Promise<RouteResponse> {
+export function routeScopes(r: Route): Scope[] {
+  return typeof r.scope === 'string' ? [r.scope] : r.scope.anyOf;
+}
+
+export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string, identity: Identity) => Promise<RouteResponse> {
   const check = (schema: TSchema | undefined, root: string): Check => (schema ? compileValidator(schema, root) : (value) => ({ ok: true, value }));
   const params = check(r.params, 'path');
   const query = check(r.query, 'query');
   const body = check(r.body, 'body');
   const headers = check(r.headers, 'header');
   const declaredHeaders = Object.keys(((r.headers as unknown as { properties?: object } | undefined)?.properties) ?? {});
-  return async (req, res, correlationId) => {
+  return async (req, res, correlationId, identity) => {
+    // A fixed scope is checked before the input, so a caller without it learns nothing from validation.
+    if (typeof r.scope === 'string' && !identity.scopes.has(r.scope)) throw forbidden(identity, r.scope);
     const errors: string[] = [];
     const valueOf = (result: ReturnType<Check>): never => {
       if (result.ok) return result.value as never;
@@ -70,13 +89,11 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
     if (bodyRequired(r) && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
     const b = r.body && req.body !== undefined ? valueOf(body(req.body)) : (undefined as never);
     if (errors.length) throw badRequest(errors.join('; '), { problems: errors });
-    return r.handle({
-      params: p,
-      query: q,
-      body: b,
-      headers: req.headers,
-      correlationId,
-      req,
-    });
+    const input = { params: p, query: q, body: b, headers: req.headers, correlationId, identity, req };
+    if (typeof r.scope !== 'string') {
+      const scope = r.scope.pick(input);
+      if (!identity.scopes.has(scope)) throw forbidden(identity, scope);
+    }
+    return r.handle(input);
   };
 }

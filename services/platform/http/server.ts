@@ -3,9 +3,11 @@
 import crypto from 'node:crypto';
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
+import { OPEN_ACCESS, type Identity, type TokenVerifier } from './auth.ts';
 import { HttpError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { compileRoute, type Route } from './route.ts';
@@ -30,6 +32,10 @@ export interface HttpServerOptions {
   /** Fails only when the process must be restarted. */
   liveness?(): { live: boolean; reason?: string };
   bodyLimit?: string;
+  /** Verifies bearer tokens on every route (health, metrics and OpenAPI stay open). */
+  auth?: TokenVerifier;
+  /** Writes one identity may make per minute. */
+  writesPerMinute?: number;
   /** How long requests in flight may take to finish once stopping. */
   drainMs?: number;
 }
@@ -98,19 +104,36 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.json(document);
   });
 
+  const verifier = options.auth ?? OPEN_ACCESS;
+  const authenticate = async (req: Request, res: Response, next: NextFunction) => {
+    res.locals.identity = await verifier.authenticate(req.headers.authorization);
+    next();
+  };
+  // Per identity, after authentication: one caller's burst cannot starve the others.
+  const limitWrites = rateLimit({
+    windowMs: 60_000,
+    limit: options.writesPerMinute ?? 1200,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    keyGenerator: (_req, res) => (res.locals.identity as Identity).subject,
+    handler: (_req, res, _next, limiter) => {
+      res.status(429).json({ error: 'RATE_LIMITED', message: `'${(res.locals.identity as Identity).subject}' made more than ${limiter.limit} writes in a minute; retry after ${res.getHeader('retry-after') ?? 60}s` });
+    },
+  });
+
   for (const r of options.routes) {
     const handle = compileRoute(r);
-    app[r.method](r.path, async (req: Request, res: Response) => {
+    const timed = (req: Request, res: Response, next: NextFunction) => {
       const stop = metrics.httpDuration.startTimer({ method: r.method.toUpperCase(), route: r.path });
-      try {
-        const result = await handle(req, res, String(req.id));
-        for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
-        res.status(result.status);
-        if (result.body === undefined) res.end();
-        else res.json(result.body);
-      } finally {
-        stop({ status: String(res.statusCode) });
-      }
+      res.once('finish', () => stop({ status: String(res.statusCode) }));
+      next();
+    };
+    app[r.method](r.path, timed, authenticate, ...(r.method === 'get' ? [] : [limitWrites]), async (req: Request, res: Response) => {
+      const result = await handle(req, res, String(req.id), res.locals.identity as Identity);
+      for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+      res.status(result.status);
+      if (result.body === undefined) res.end();
+      else res.json(result.body);
     });
   }
 
@@ -129,6 +152,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     const e = error as { type?: string; status?: number; message?: string; expose?: boolean };
     if (error instanceof HttpError) {
+      for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
       res.status(error.status).json({ error: error.code, message: error.message, ...error.details });
     } else if (e.type === 'entity.parse.failed') {
       res.status(400).json({ error: 'MALFORMED_JSON', message: 'the request body is not valid JSON' });

@@ -10,6 +10,8 @@ export interface KafkaClientOptions {
   clientId: string;
   security?: KafkaSecurity;
   connectionTimeoutMs?: number;
+  /** Retries of a failed request or connection (default 8). */
+  retries?: number;
   logger?: Logger;
 }
 
@@ -59,7 +61,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     requestTimeout: 30_000,
     logLevel: kafkaLogLevel(),
     logCreator: pinoLogCreator(options.logger ?? createLogger('kafkajs')),
-    retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 10_000 },
+    retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 10_000 },
   };
   if (security.ssl) {
     config.ssl = {

@@ -144,7 +144,10 @@ function removeLeftovers(dir: string, projection: Projection, dataDir: string, s
 }
 
 /** Reads the given ranges of every topic (topics in parallel) into the applier. */
-async function catchUp(kafka: Kafka, topics: TopicDescriptor[], ranges: Ranges, applier: Applier, onOffsets: (topic: TopicDescriptor, offsets: number) => void): Promise<void> {
+/** Readers' groups fall under the service's own ("<prefix><service>-"), which its ACLs allow. */
+const readerGroup = (options: { topicPrefix: string; service: string }) => `${options.topicPrefix}${options.service}-rebuild`;
+
+async function catchUp(kafka: Kafka, groupPrefix: string, topics: TopicDescriptor[], ranges: Ranges, applier: Applier, onOffsets: (topic: TopicDescriptor, offsets: number) => void): Promise<void> {
   await Promise.all(
     topics.map(async (topic) => {
       const partitions = ranges.get(topic.name) ?? [];
@@ -156,7 +159,7 @@ async function catchUp(kafka: Kafka, topics: TopicDescriptor[], ranges: Ranges, 
       await readPartitions({
         kafka,
         topic: topic.name,
-        groupPrefix: 'rebuild',
+        groupPrefix,
         ranges: partitions,
         onBatch: async (partition, messages) => {
           await applier.apply(topic, partition, messages);
@@ -254,7 +257,7 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
     // Pass after pass until what was written meanwhile is small: the service catches the rest up.
     let ranges: Ranges = new Map([...plan.topics].map(([name, t]) => [name, t.partitions.map((p) => ({ partition: p.partition, from: 0n, to: p.high }))]));
     for (let pass = 0; ; pass++) {
-      await catchUp(kafka, topics, ranges, both, onOffsets);
+      await catchUp(kafka, readerGroup(options), topics, ranges, both, onOffsets);
       const next = await extents(kafka, topics);
       let behind = 0;
       const more: Ranges = new Map();
@@ -326,7 +329,7 @@ async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHan
       }, BigInt(Number.MAX_SAFE_INTEGER));
       return [name, parts.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high }))];
     }));
-    await catchUp(kafka, projection.topics, ranges, inThread(codec, [copy, rebuilt]), () => {});
+    await catchUp(kafka, readerGroup(options), projection.topics, ranges, inThread(codec, [copy, rebuilt]), () => {});
     return { comparison: compareDatabases(copy.db, rebuilt.db) };
   } finally {
     copy.db.close();

@@ -1,6 +1,7 @@
 // The query-and-command face of a service (its "api" role): read models kept
 // by a projection runner, HTTP routes over them, and command requests answered
 // once the read models have applied their outcome.
+import { createTokenVerifier } from '../http/auth.ts';
 import { createCommandRequests, type CommandRequests } from '../http/command-request.ts';
 import type { Route } from '../http/route.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
@@ -65,9 +66,12 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
   const http = createHttpServer({
     service,
     port: options.port,
+    host: config.httpHost,
     logger: logger.child({ component: 'http' }),
     metrics,
     routes: options.routes({ read, commands }),
+    auth: createTokenVerifier(config.http.auth),
+    writesPerMinute: config.http.writesPerMinute,
     liveness: () => health.liveness(),
     readiness: () => {
       const reasons = [...(read.caughtUp() ? [] : ['read models are catching up with the log']), ...health.notReadyReasons()];

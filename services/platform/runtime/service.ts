@@ -68,6 +68,7 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
     const ops = createHttpServer({
       service: definition.name,
       port: config.metricsPort,
+      host: config.httpHost,
       logger: logger.child({ component: 'ops-http' }),
       metrics,
       routes: [],

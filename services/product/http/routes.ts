@@ -82,7 +82,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
 
   return [
     route({
-      method: 'post', path: '/api/v1/products', summary: 'Create a product with its variants', tags: ['catalogue'], body: CreateBody,
+      method: 'post', path: '/api/v1/products', scope: 'catalog:write', summary: 'Create a product with its variants', tags: ['catalogue'], body: CreateBody,
       responses: { 201: 'the product, each variant pending inventory', 202: 'accepted, outcome pending', 400: 'invalid product', 409: 'a SKU is already taken' },
       handle: async ({ body, correlationId }) => {
         const productId = crypto.randomUUID();
@@ -98,7 +98,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'get', path: '/api/v1/products', summary: 'Search the catalogue by words (name, description, SKU, category) and category', tags: ['catalogue'],
+      method: 'get', path: '/api/v1/products', scope: 'catalog:read', summary: 'Search the catalogue by words (name, description, SKU, category) and category', tags: ['catalogue'],
       query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })), category: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$' })) }),
       responses: { 200: 'matching products, best first' },
       handle: ({ query }) => {
@@ -107,7 +107,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'post', path: '/api/v1/products/batch', summary: 'Several products at once', tags: ['catalogue'],
+      method: 'post', path: '/api/v1/products/batch', scope: 'catalog:read', summary: 'Several products at once', tags: ['catalogue'],
       body: Type.Object({ ids: Type.Array(Id, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
       responses: { 200: 'the products found, in the order asked, and the ids not found' },
       handle: ({ body }) => {
@@ -117,7 +117,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'get', path: '/api/v1/products/variants/:variantId', summary: 'One variant with its product', tags: ['catalogue'], params: Type.Object({ variantId: Id }),
+      method: 'get', path: '/api/v1/products/variants/:variantId', scope: 'catalog:read', summary: 'One variant with its product', tags: ['catalogue'], params: Type.Object({ variantId: Id }),
       responses: { 200: 'the variant', 404: 'unknown variant' },
       handle: ({ params }) => {
         const v = catalogueQueries.variant(catalogue(), params.variantId);
@@ -127,7 +127,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'get', path: '/api/v1/products/variants/:variantId/price', summary: 'A variant\'s current price', tags: ['catalogue'], params: Type.Object({ variantId: Id }),
+      method: 'get', path: '/api/v1/products/variants/:variantId/price', scope: 'catalog:read', summary: 'A variant\'s current price', tags: ['catalogue'], params: Type.Object({ variantId: Id }),
       responses: { 200: 'the price', 404: 'unknown variant' },
       handle: ({ params }) => {
         const p = catalogueQueries.price(read.db(PRICES), params.variantId);
@@ -136,12 +136,12 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'get', path: '/api/v1/products/:id', summary: 'A product with its variants and an indicative view of their stock', tags: ['catalogue'], params: Type.Object({ id: Id }),
+      method: 'get', path: '/api/v1/products/:id', scope: 'catalog:read', summary: 'A product with its variants and an indicative view of their stock', tags: ['catalogue'], params: Type.Object({ id: Id }),
       responses: { 200: 'the product', 404: 'unknown product' },
       handle: ({ params }) => ({ status: 200, body: requireProduct(params.id) }),
     }),
     route({
-      method: 'patch', path: '/api/v1/products/:id', summary: 'Change name, description or category', tags: ['catalogue'], params: Type.Object({ id: Id }), body: PatchBody,
+      method: 'patch', path: '/api/v1/products/:id', scope: 'catalog:write', summary: 'Change name, description or category', tags: ['catalogue'], params: Type.Object({ id: Id }), body: PatchBody,
       responses: { 200: 'the product', 202: 'accepted, outcome pending', 400: 'invalid change', 404: 'unknown product' },
       handle: ({ params, body, correlationId }) => {
         requireProduct(params.id);
@@ -149,7 +149,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'put', path: '/api/v1/products/:id/variants/:variantId/price', summary: 'Set a variant\'s price', tags: ['catalogue'],
+      method: 'put', path: '/api/v1/products/:id/variants/:variantId/price', scope: 'catalog:write', summary: 'Set a variant\'s price', tags: ['catalogue'],
       params: Type.Object({ id: Id, variantId: Id }), body: Type.Object({ price: Price }, { additionalProperties: false }),
       responses: { 200: 'the product', 202: 'accepted, outcome pending', 400: 'invalid price', 404: 'unknown product or variant', 409: 'discontinued or deleted' },
       handle: ({ params, body, correlationId }) => {
@@ -160,7 +160,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'post', path: '/api/v1/products/:id/discontinue', summary: 'Discontinue a product and its variants', tags: ['catalogue'],
+      method: 'post', path: '/api/v1/products/:id/discontinue', scope: 'catalog:write', summary: 'Discontinue a product and its variants', tags: ['catalogue'],
       params: Type.Object({ id: Id }), body: Type.Optional(Type.Object({ reason: Type.Optional(Text(500)) }, { additionalProperties: false })),
       responses: { 200: 'the product', 202: 'accepted, outcome pending', 404: 'unknown product' },
       handle: ({ params, body, correlationId }) => {
@@ -169,7 +169,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'delete', path: '/api/v1/products/:id/variants/:variantId', summary: 'Delete a variant; its SKU is free again', tags: ['catalogue'],
+      method: 'delete', path: '/api/v1/products/:id/variants/:variantId', scope: 'catalog:write', summary: 'Delete a variant; its SKU is free again', tags: ['catalogue'],
       params: Type.Object({ id: Id, variantId: Id }),
       responses: { 200: 'the product', 202: 'accepted, outcome pending', 404: 'unknown product or variant' },
       handle: ({ params, correlationId }) => {
@@ -178,7 +178,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
       },
     }),
     route({
-      method: 'get', path: '/api/v1/products/:id/stock', summary: 'Real-time stock from inventory, or the local view marked stale when inventory cannot answer', tags: ['admin'],
+      method: 'get', path: '/api/v1/products/:id/stock', scope: 'inventory:read', summary: 'Real-time stock from inventory, or the local view marked stale when inventory cannot answer', tags: ['admin'],
       params: Type.Object({ id: Id }),
       responses: { 200: 'stock per variant, with its source and staleness', 404: 'unknown product' },
       handle: async ({ params }) => {
