@@ -91,7 +91,10 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
 
   before(async () => {
     env = await provision('faults');
-    system = await startSystem(env.prefix);
+    // The outage here (a graceful broker stop, then a restart) can outlast the
+    // default 30 s saga bound, which would rightly reject orders: give sagas
+    // longer, so that every acknowledged order must confirm.
+    system = await startSystem(env.prefix, { ORDER_SAGA_TIMEOUT_MS: '300000' });
     codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [] });
   });
   after(async () => {
@@ -153,7 +156,15 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
       await eventually(async () => expect((await call(s.base, 'GET', '/health/ready')).status).to.equal(200), 90_000);
     }
     // Every acknowledged order is in the log exactly once and completes.
-    const orderEvents = await readEvents(env.config, codec, env.topics.orderEvents, (es: Recorded<OrderEvents>[]) => [...accepted.keys()].every((id) => es.some((e) => e.type === 'OrderConfirmed' && e.data.orderId === id)), 120_000);
+    const confirmedAll = (es: Recorded<OrderEvents>[]) => [...accepted.keys()].every((id) => es.some((e) => e.type === 'OrderConfirmed' && e.data.orderId === id));
+    const orderEvents = await readEvents(env.config, codec, env.topics.orderEvents, confirmedAll, 120_000).catch(async (error: Error) => {
+      // Say which orders did not confirm, and what became of them.
+      const seen = await readEvents(env.config, codec, env.topics.orderEvents, () => true, 10_000);
+      const stories = [...accepted.keys()]
+        .filter((id) => !seen.some((e) => e.type === 'OrderConfirmed' && e.data.orderId === id))
+        .map((id) => `${id}: ${seen.filter((e) => (e.data as { orderId?: string }).orderId === id).map((e) => `${e.type}${e.type === 'OrderRejected' ? ` (${(e.data as { reason: string }).reason})` : ''}`).join(', ') || 'no event'}`);
+      throw new Error(`${error.message}; not confirmed: ${stories.join('; ')}`);
+    });
     for (const id of accepted.keys()) expect(orderEvents.filter((e) => e.type === 'OrderCreated' && e.data.orderId === id), id).to.have.length(1);
     // The read models converge on the log.
     let units = 0;
