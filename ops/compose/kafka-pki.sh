@@ -35,4 +35,5 @@ PROPS
   chown -R 1000:1000 /pki
   chmod 600 /pki/*
 fi
-cp ca.pem /export/ca.pem
+# The CA certificate is public: readable by the host user whoever owns it.
+cp ca.pem /export/ca.pem && chmod 644 /export/ca.pem

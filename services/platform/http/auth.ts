@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { HttpAuthConfig } from '../config.ts';
 import { HttpError } from './errors.ts';
 import { SCOPES, type Scope } from './scopes.ts';
@@ -23,6 +24,9 @@ export interface TokenVerifier {
 export const OPEN_ACCESS: TokenVerifier = {
   authenticate: async () => ({ subject: 'anonymous', scopes: new Set(SCOPES) }),
 };
+
+const CLOCK_TOLERANCE_SECONDS = 30;
+const VERIFIED_TOKENS_KEPT = 10_000;
 
 const ALGORITHMS: Record<string, string[]> = { ed25519: ['EdDSA'], ec: ['ES256', 'ES384', 'ES512'], rsa: ['RS256', 'RS384', 'RS512', 'PS256'] };
 
@@ -67,21 +71,33 @@ export function createTokenVerifier(config: HttpAuthConfig): TokenVerifier {
     algorithms = ALGORITHMS[publicKey.asymmetricKeyType ?? ''] ?? [];
     if (algorithms.length === 0) throw new Error(`HTTP auth: ${config.publicKeyFile} holds a ${publicKey.asymmetricKeyType} key; use Ed25519, EC or RSA`);
   }
+  // A token verified once stays valid, unchanged, until it expires: callers
+  // send the same token on every request, and a signature check costs more
+  // than the rest of a read. So verified tokens are kept (bounded, least
+  // recently used first out) until their expiry. The flip side: a key removed
+  // from a JWKS still admits tokens verified before, until they expire.
+  const verified = new LRUCache<string, Identity>({ max: VERIFIED_TOKENS_KEPT });
   return {
     async authenticate(authorization) {
       const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(authorization?.trim() ?? '');
       if (!authorization) throw unauthenticated('a bearer token is required (Authorization: Bearer <token>)');
       if (!match) throw unauthenticated('the Authorization header is not a bearer token');
+      const token = match[1]!;
+      const known = verified.get(token);
+      if (known) return known;
       try {
-        const { payload } = await jwtVerify(match[1]!, key as crypto.KeyObject, {
+        const { payload } = await jwtVerify(token, key as crypto.KeyObject, {
           issuer: config.issuer,
           audience: config.audience,
           algorithms,
           requiredClaims: ['sub', 'exp'],
-          clockTolerance: 30,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
         });
         const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-        return { subject: payload.sub!, scopes: new Set(scopes) };
+        const identity = { subject: payload.sub!, scopes: new Set(scopes) };
+        const ttl = (payload.exp! + CLOCK_TOLERANCE_SECONDS) * 1000 - Date.now();
+        if (ttl > 0) verified.set(token, identity, { ttl });
+        return identity;
       } catch (error) {
         throw unauthenticated(refusal(error));
       }
