@@ -93,6 +93,17 @@ export async function reservationsBenchmark(): Promise<void> {
   await sender.connect();
   const baselineIn = `${prefix}baseline.in`;
   const baselineOut = `${prefix}baseline.out`;
+  // The raw transactional loop the processor is measured against, on the same partitions and transaction size.
+  const baselineLoop = (onTransaction?: (commands: number) => void) =>
+    createPassthrough({
+      kafka: createKafka({ brokers: config.kafka.brokers, clientId: 'bench-baseline', security: config.kafka.security, logger: quiet }),
+      groupId: `${prefix}baseline`,
+      input: baselineIn,
+      output: baselineOut,
+      maxPerTransaction: MAX_PER_TRANSACTION,
+      concurrency: topics.inventoryCommands.partitions,
+      ...(onTransaction ? { onTransaction } : {}),
+    });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -165,15 +176,7 @@ export async function reservationsBenchmark(): Promise<void> {
 
   console.log('[reservations] draining the same backlog through the raw transactional loop');
   const baselineTransactions: number[] = [];
-  const baseline = createPassthrough({
-    kafka: createKafka({ brokers: config.kafka.brokers, clientId: 'bench-baseline', security: config.kafka.security, logger: quiet }),
-    groupId: `${prefix}baseline`,
-    input: baselineIn,
-    output: baselineOut,
-    maxPerTransaction: MAX_PER_TRANSACTION,
-    concurrency: topics.inventoryCommands.partitions,
-    onTransaction: (n) => baselineTransactions.push(n),
-  });
+  const baseline = baselineLoop((n) => baselineTransactions.push(n));
   await baseline.start();
   while ((await totalEnd(kafka, baselineOut)) < BigInt(COMMANDS)) await sleep(100);
   await baseline.stop();
@@ -235,14 +238,7 @@ export async function reservationsBenchmark(): Promise<void> {
   await rawProducer.connect();
   const baselineLatency = await latencyOf(
     async () => {
-      const b = createPassthrough({
-        kafka: createKafka({ brokers: config.kafka.brokers, clientId: 'bench-baseline', security: config.kafka.security, logger: quiet }),
-        groupId: `${prefix}baseline`,
-        input: baselineIn,
-        output: baselineOut,
-        maxPerTransaction: MAX_PER_TRANSACTION,
-        concurrency: topics.inventoryCommands.partitions,
-      });
+      const b = baselineLoop();
       await b.start();
       await sleep(2000);
       return () => b.stop();

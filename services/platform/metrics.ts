@@ -3,6 +3,7 @@
 // `handler` names what handles messages: processor:<aggregate>,
 // translator:<name>, projection:<name>, responder:<name>.
 import client from 'prom-client';
+import { deadLetterTopicName } from './topics.ts';
 
 export interface Metrics {
   registry: client.Registry;
@@ -44,6 +45,7 @@ export interface HandlerObserver {
 export function observeHandler(metrics: Metrics | undefined, handler: string): HandlerObserver {
   if (!metrics) return { handled() {}, deadLettered() {}, failed() {} };
   const ok = metrics.handled.labels(handler, 'ok');
+  const dead = metrics.handled.labels(handler, 'dead-lettered');
   const batch = metrics.batchSeconds.labels(handler);
   const age = metrics.messageAge.labels(handler);
   return {
@@ -55,8 +57,8 @@ export function observeHandler(metrics: Metrics | undefined, handler: string): H
     },
     deadLettered(topic, count = 1) {
       if (count <= 0) return;
-      metrics.deadLetters.inc({ topic: `${topic}.dlq`, handler }, count);
-      metrics.handled.inc({ handler, outcome: 'dead-lettered' }, count);
+      metrics.deadLetters.inc({ topic: deadLetterTopicName(topic), handler }, count);
+      dead.inc(count);
     },
     failed(reason) {
       metrics.failed.inc({ handler, reason });

@@ -64,6 +64,7 @@ export function topicsFor(prefix: string): Topics {
   ) as unknown as Topics;
 }
 
-export function deadLetterTopicName(topic: TopicDescriptor): string {
-  return `${topic.name}.dlq`;
+/** Where the messages of a topic (its full name) go that cannot be handled. */
+export function deadLetterTopicName(topic: string): string {
+  return `${topic}.dlq`;
 }

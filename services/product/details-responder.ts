@@ -39,7 +39,8 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
   let producer: SafeProducer | undefined;
 
   async function deadLetter(partition: number, message: KafkaMessage, reason: string) {
-    await producer!.send({ topic: `${requests.name}.dlq`, acks: -1, messages: [deadLetterRecord({ topic: requests.name, partition, message }, reason, options.groupId)] });
+    const letter = deadLetterRecord({ topic: requests.name, partition, message }, reason, options.groupId);
+    await producer!.send({ topic: letter.topic, acks: -1, messages: [letter] });
     observer.deadLettered(requests.name);
     logger.warn({ offset: message.offset, reason }, 'details request dead-lettered');
   }

@@ -112,6 +112,8 @@ describe('metrics, health and correlated logs (three services as processes)', fu
       expect(sample(order, 'messages_handled_total', { handler: 'translator:inventory-translator', outcome: 'ok' })).to.be.at.least(1);
       const product = (await call(base.product, 'GET', '/metrics')).body as string;
       expect(sample(product, 'commands_decided_total', { aggregate: 'product', command: 'CreateProduct', outcome: 'accepted' })).to.equal(1);
+      // The HTTP write that created it waited for its outcome (answered: 201, or still pending: 202).
+      expect(sample(product, 'command_request_seconds_count', { outcome: created.status === 201 ? 'answered' : 'pending' })).to.equal(1);
       expect(sample(product, 'process_resident_memory_bytes', {})).to.be.greaterThan(0);
     }, 20_000);
 

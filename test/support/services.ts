@@ -7,7 +7,6 @@ import { namespacedDataDir } from '../../services/platform/projections/store.ts'
 import { startService, type RunningService, type ServiceDefinition } from '../../services/platform/runtime/service.ts';
 import { eventually } from './eventually.ts';
 import { call, freePort } from './http.ts';
-import './auth.ts'; // the run's token verification key, in the environment services read
 
 export interface StartedService {
   service: RunningService;

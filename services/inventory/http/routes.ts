@@ -48,6 +48,8 @@ export interface InventoryRouteDeps {
 
 type Event<K extends keyof InventoryEvents> = ProjectedEvent & { data: InventoryEvents[K] };
 const find = <K extends keyof InventoryEvents>(events: ProjectedEvent[], type: K) => events.find((e) => e.type === type) as Event<K> | undefined;
+/** Where a reservation can be polled (GET .../reservations/:reservationId). */
+const reservationLocation = (variantId: string, reservationId: string) => `/api/v1/inventory/${variantId}/reservations/${reservationId}`;
 
 const REJECTION_STATUS: Record<string, number> = {
   UNKNOWN_VARIANT: 404,
@@ -118,7 +120,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
           type: 'ReserveStock',
           data: { productVariantId: params.variantId, reservationId, orderId: body.orderId ?? null, quantity: body.quantity, ttlSeconds: body.ttlSeconds ?? null },
         }, correlationId);
-        const location = `/api/v1/inventory/${params.variantId}/reservations/${reservationId}`;
+        const location = reservationLocation(params.variantId, reservationId);
         if (!outcome.done) return pending(outcome, location, { reservationId });
         if (outcome.rejection) {
           if (outcome.rejection.code === 'ALREADY_APPLIED') return reservationAnswer(params.variantId, reservationId) ?? pending(outcome, location, { reservationId });
@@ -155,7 +157,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         const outcome = await commands.send(topics.inventoryCommands, {
           type: 'ReleaseReservation', data: { productVariantId: params.variantId, reservationId: body.reservationId, reason: body.reason ?? null },
         }, correlationId);
-        const location = `/api/v1/inventory/${params.variantId}/reservations/${body.reservationId}`;
+        const location = reservationLocation(params.variantId, body.reservationId);
         if (!outcome.done) return pending(outcome, location, { reservationId: body.reservationId });
         if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') rejected(outcome.rejection);
         const row = reservationQueries.one(allocations(), params.variantId, body.reservationId);

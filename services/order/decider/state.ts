@@ -1,19 +1,14 @@
 // The state of one order and its checkout saga.
 import type { OrderCommands } from '../../../schemas/generated/order.commands.ts';
-import type { OrderEvents } from '../../../schemas/generated/order.events.ts';
+import type { OrderEvents, OrderLine } from '../../../schemas/generated/order.events.ts';
 import type { TopicMessage } from '../../platform/topics.ts';
 
 export type OrderEvent = TopicMessage<Omit<OrderEvents, 'CommandRejected'>>;
 export type OrderCommand = TopicMessage<OrderCommands>;
 export type OrderStatus = 'NEW' | 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED' | 'PAID' | 'RETURNED';
 
-export interface OrderLineState {
-  variantId: string;
-  productId: string;
-  sku: string;
-  quantity: number;
-  unitPriceMinor: number;
-  reservationId: string;
+/** A line as OrderCreated carries it, and what became of it since. */
+export interface OrderLineState extends OrderLine {
   /** Inventory's answer for this line, once it came. */
   outcome?: 'RESERVED' | 'REJECTED';
   available?: number;

@@ -21,9 +21,8 @@ export interface TokenVerifier {
 }
 
 /** Anyone may do anything: only with HTTP_AUTH=off, on a trusted machine. */
-export const OPEN_ACCESS: TokenVerifier = {
-  authenticate: async () => ({ subject: 'anonymous', scopes: new Set(SCOPES) }),
-};
+const ANYONE: Identity = { subject: 'anonymous', scopes: new Set(SCOPES) };
+export const OPEN_ACCESS: TokenVerifier = { authenticate: async () => ANYONE };
 
 const CLOCK_TOLERANCE_SECONDS = 30;
 const VERIFIED_TOKENS_KEPT = 10_000;

@@ -73,9 +73,11 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
   const body = check(r.body, 'body');
   const headers = check(r.headers, 'header');
   const declaredHeaders = Object.keys(((r.headers as unknown as { properties?: object } | undefined)?.properties) ?? {});
+  const needsBody = bodyRequired(r);
+  const { scope } = r;
   return async (req, res, correlationId, identity) => {
     // A fixed scope is checked before the input, so a caller without it learns nothing from validation.
-    if (typeof r.scope === 'string' && !identity.scopes.has(r.scope)) throw forbidden(identity, r.scope);
+    if (typeof scope === 'string' && !identity.scopes.has(scope)) throw forbidden(identity, scope);
     const errors: string[] = [];
     const valueOf = (result: ReturnType<Check>): never => {
       if (result.ok) return result.value as never;
@@ -86,13 +88,13 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
     const q = valueOf(query({ ...(req.query as object) }));
     // Only the declared headers are validated; the rest pass through untouched.
     valueOf(headers(Object.fromEntries(declaredHeaders.filter((h) => req.headers[h] !== undefined).map((h) => [h, req.headers[h]]))));
-    if (bodyRequired(r) && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
+    if (needsBody && req.body === undefined) errors.push('body is required (JSON with Content-Type: application/json)');
     const b = r.body && req.body !== undefined ? valueOf(body(req.body)) : (undefined as never);
     if (errors.length) throw badRequest(errors.join('; '), { problems: errors });
     const input = { params: p, query: q, body: b, headers: req.headers, correlationId, identity, req };
-    if (typeof r.scope !== 'string') {
-      const scope = r.scope.pick(input);
-      if (!identity.scopes.has(scope)) throw forbidden(identity, scope);
+    if (typeof scope !== 'string') {
+      const picked = scope.pick(input);
+      if (!identity.scopes.has(picked)) throw forbidden(identity, picked);
     }
     return r.handle(input);
   };

@@ -123,8 +123,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 
   for (const r of options.routes) {
     const handle = compileRoute(r);
+    const labels = { method: r.method.toUpperCase(), route: r.path };
     const timed = (req: Request, res: Response, next: NextFunction) => {
-      const stop = metrics.httpDuration.startTimer({ method: r.method.toUpperCase(), route: r.path });
+      const stop = metrics.httpDuration.startTimer(labels);
       res.once('finish', () => stop({ status: String(res.statusCode) }));
       next();
     };

@@ -17,9 +17,10 @@ export interface SupervisedConsumerOptions {
   logger: Logger;
   metrics?: Metrics;
   health?: Health;
-  /** Restarts in a row that may fail before the process is declared not live. */
-  maxFailedRestarts?: number;
 }
+
+/** Restarts in a row that may fail before the process is declared not live. */
+const MAX_FAILED_RESTARTS = 10;
 
 export interface SupervisedConsumer {
   start(): Promise<void>;
@@ -31,7 +32,6 @@ export interface SupervisedConsumer {
 export function superviseConsumer(options: SupervisedConsumerOptions): SupervisedConsumer {
   const { kafka, config, logger } = options;
   const groupId = config.groupId;
-  const maxFailedRestarts = options.maxFailedRestarts ?? 10;
   let consumer: Consumer | undefined;
   let stopping = false;
   let failedRestarts = 0;
@@ -62,7 +62,7 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
         } catch (error) {
           failedRestarts++;
           logger.warn({ groupId, attempt: failedRestarts, error: (error as Error).message }, 'replacing the consumer failed');
-          if (failedRestarts >= maxFailedRestarts) options.health?.fatal(`consumer group ${groupId} could not be restarted ${failedRestarts} times in a row: ${(error as Error).message}`);
+          if (failedRestarts >= MAX_FAILED_RESTARTS) options.health?.fatal(`consumer group ${groupId} could not be restarted ${failedRestarts} times in a row: ${(error as Error).message}`);
           scheduleRestart();
         }
       })();

@@ -19,6 +19,7 @@ import type { Health } from '../runtime/health.ts';
 import { DecodeError, type Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import { deadLetterRecord } from './dead-letters.ts';
+import { outboundCommand } from './outbound-command.ts';
 import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
 
 export type Message = { type: string; data: object };
@@ -85,8 +86,6 @@ export interface CommandProcessor {
   start(): Promise<void>;
   stop(): Promise<void>;
   readyPartitions(): number[];
-  /** The current state of an aggregate this instance owns (tests, diagnostics). */
-  stateOf(aggregateId: string): unknown;
 }
 
 interface PartitionStore<S> {
@@ -104,6 +103,16 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
   const pendingTimers = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   const timerProducer = createSafeProducer(kafka);
+  // Metric children, made once per label set rather than looked up per command.
+  const latency = options.metrics?.commandLatency.labels(definition.name);
+  const decidedCounters = new Map<string, { inc(): void }>();
+  const countDecided = (command: string, outcome: string) => {
+    if (!options.metrics) return;
+    const key = `${command}|${outcome}`;
+    let counter = decidedCounters.get(key);
+    if (!counter) decidedCounters.set(key, (counter = options.metrics.commandsDecided.labels(definition.name, command, outcome)));
+    counter.inc();
+  };
 
   const storeFor = (partition: number): PartitionStore<S> => {
     let store = stores.get(partition);
@@ -152,7 +161,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
         for (const message of messages) {
           let event: Message;
           try {
-            event = (await codec.decode(events, message.value)).message;
+            event = (codec.decodeKnown(events, message.value) ?? (await codec.decode(events, message.value))).message;
           } catch (error) {
             if (!(error instanceof DecodeError && error.permanent)) throw error;
             // Not one of ours: this processor only appends what it can read. Its
@@ -209,19 +218,9 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
 
   async function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): Promise<OutboundRecord[]> {
     return Promise.all(
-      outbound.map(async ({ topic, message }) => {
-        const key = String((message.data as Record<string, unknown>)[topic.key]);
-        const meta: MessageMetadata = {
-          id: newId(),
-          type: codec.fullName(topic, message.type),
-          source: definition.name,
-          time: now,
-          correlationId: cause.correlationId,
-          causationId: cause.id,
-        };
-        const value = await codec.encode(topic, message as TopicMessage<RecordMap>);
-        return { topic: topic.name, key, value, headers: toHeaders(meta) };
-      }),
+      outbound.map(({ topic, message }) =>
+        outboundCommand(codec, topic, message as TopicMessage<RecordMap>, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
+      ),
     );
   }
 
@@ -251,7 +250,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       const meta = fromHeaders(message.headers, Number(message.timestamp));
       let command: C;
       try {
-        command = (await codec.decode(commands, message.value)).message as C;
+        command = (codec.decodeKnown(commands, message.value) ?? (await codec.decode(commands, message.value))).message as C;
       } catch (error) {
         if (error instanceof DecodeError && error.permanent) {
           deadLetter(message, meta, `undecodable: ${error.message}`);
@@ -319,8 +318,8 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
         for (const id of overlay.keys()) pendingTimers.delete(id);
         for (const d of decided) {
           if (d.outcome !== 'dead-lettered') logger.info({ correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) }, 'command decided');
-          options.metrics?.commandsDecided.inc({ aggregate: definition.name, command: d.type, outcome: d.outcome });
-          if (d.outcome !== 'dead-lettered') options.metrics?.commandLatency.observe({ aggregate: definition.name }, d.latencyMs / 1000);
+          countDecided(d.type, d.outcome);
+          if (d.outcome !== 'dead-lettered') latency?.observe(d.latencyMs / 1000);
           options.onDecided?.(d);
         }
       },
@@ -396,12 +395,5 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       await timerProducer.disconnect();
     },
     readyPartitions: () => loop.readyPartitions(),
-    stateOf(aggregateId: string) {
-      for (const store of stores.values()) {
-        const state = store.aggregates.get(aggregateId);
-        if (state !== undefined) return state;
-      }
-      return undefined;
-    },
   };
 }

@@ -65,15 +65,15 @@ export async function summarize(kafka: Kafka, topic: TopicDescriptor, topicPrefi
   const all = await readDeadLetters(kafka, topic, topicPrefix, 'all');
   const { replayed } = await positions(kafka, topic, topicPrefix);
   const pending = all.filter((l) => BigInt(l.offset) >= (replayed.get(l.partition) ?? 0n));
-  return { topic: deadLetterTopicName(topic), total: all.length, pending: pending.length };
+  return { topic: deadLetterTopicName(topic.name), total: all.length, pending: pending.length };
 }
 
 async function positions(kafka: Kafka, topic: TopicDescriptor, topicPrefix: string) {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const ends = (await admin.fetchTopicOffsets(deadLetterTopicName(topic))).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
-    const [entry] = await admin.fetchOffsets({ groupId: replayGroup(topic, topicPrefix), topics: [deadLetterTopicName(topic)] });
+    const ends = (await admin.fetchTopicOffsets(deadLetterTopicName(topic.name))).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
+    const [entry] = await admin.fetchOffsets({ groupId: replayGroup(topic, topicPrefix), topics: [deadLetterTopicName(topic.name)] });
     const replayed = new Map((entry?.partitions ?? []).filter((p) => p.offset !== '-1').map((p) => [p.partition, BigInt(p.offset)]));
     return { ends, replayed };
   } finally {
@@ -97,7 +97,7 @@ export async function readDeadLetters(
   const letters: DeadLetter[] = [];
   await readPartitions({
     kafka,
-    topic: deadLetterTopicName(topic),
+    topic: deadLetterTopicName(topic.name),
     ranges: named ? ranges.filter((r) => named.some((n) => n.partition === r.partition)) : ranges,
     groupPrefix: 'dlq-reader',
     onBatch: (partition, messages) => {
@@ -109,7 +109,7 @@ export async function readDeadLetters(
   });
   if (named) {
     const missing = named.filter((n) => !letters.some((l) => l.partition === n.partition && BigInt(l.offset) === n.offset));
-    if (missing.length) throw new Error(`${deadLetterTopicName(topic)} has no letter at ${missing.map((m) => `${m.partition}:${m.offset}`).join(', ')}`);
+    if (missing.length) throw new Error(`${deadLetterTopicName(topic.name)} has no letter at ${missing.map((m) => `${m.partition}:${m.offset}`).join(', ')}`);
   }
   return letters;
 }
@@ -163,7 +163,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
           messages: result.replayed.map((letter) => ({
             key: letter.key,
             value: letter.value,
-            headers: replayHeaders(letter, deadLetterTopicName(topic)),
+            headers: replayHeaders(letter, deadLetterTopicName(topic.name)),
             // Without a key, the partition it was read from is the best guess.
             ...(letter.key === null && letter.source.partition !== '' ? { partition: Number(letter.source.partition) } : {}),
           })),
@@ -174,7 +174,7 @@ export async function replayDeadLetters(options: ReplayOptions): Promise<ReplayR
         for (const l of letters) next.set(l.partition, BigInt(l.offset) + 1n);
         await sendOffsetsWithRetry(transaction, {
           consumerGroupId: groupId,
-          topics: [{ topic: deadLetterTopicName(topic), partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })) }],
+          topics: [{ topic: deadLetterTopicName(topic.name), partitions: [...next].map(([partition, offset]) => ({ partition, offset: String(offset) })) }],
         });
       }
       await transaction.commit();

@@ -2,6 +2,7 @@
 // where it came from and why in its headers; the consumer goes on.
 import type { IHeaders, KafkaMessage } from 'kafkajs';
 import type { OutboundRecord } from './exactly-once-loop.ts';
+import { deadLetterTopicName } from '../topics.ts';
 
 export const DLQ_HEADER = {
   reason: 'dlq_reason',
@@ -28,7 +29,7 @@ export function deadLetterRecord(
     [DLQ_HEADER.time]: new Date(now).toISOString(),
   };
   return {
-    topic: `${source.topic}.dlq`,
+    topic: deadLetterTopicName(source.topic),
     key: source.message.key?.toString() ?? null,
     value: source.message.value,
     headers,

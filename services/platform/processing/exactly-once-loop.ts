@@ -25,6 +25,7 @@ import { sendOffsetsWithRetry } from '../kafka/transactions.ts';
 import { failureReason, observeHandler, type Metrics } from '../metrics.ts';
 import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import type { Health } from '../runtime/health.ts';
+import { deadLetterTopicName } from '../topics.ts';
 
 export interface OutboundRecord {
   topic: string;
@@ -92,7 +93,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
   const { kafka, groupId, topic, handler, logger } = options;
   const maxPerTransaction = options.maxPerTransaction ?? 500;
   const observer = observeHandler(options.metrics, options.handlerName ?? groupId);
-  const deadLetterTopic = `${topic}.dlq`;
+  const deadLetterTopic = deadLetterTopicName(topic);
   const slots = new Map<number, Slot>();
   let assigned = new Set<number>();
   let consumer: SupervisedConsumer | undefined;
@@ -182,7 +183,8 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
       result.committed(metadata);
       slot.nextOffset = next;
       const ms = Date.now() - started;
-      const deadLettered = result.records.filter((r) => r.topic === deadLetterTopic).length;
+      let deadLettered = 0;
+      for (const r of result.records) if (r.topic === deadLetterTopic) deadLettered++;
       observer.deadLettered(topic, deadLettered);
       observer.handled(chunk, ms / 1000, deadLettered);
       options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: result.records.length, ms });
@@ -200,7 +202,9 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
     if (!assigned.has(slot.partition)) return;
     await ensureReady(slot, heartbeat);
     const generation = slot.generation;
-    const fresh = batch.messages.filter((m) => BigInt(m.offset) >= slot.nextOffset);
+    // Offsets ascend within a batch; only the first batch after a hand-over can start below nextOffset.
+    const first = batch.messages[0];
+    const fresh = first && BigInt(first.offset) < slot.nextOffset ? batch.messages.filter((m) => BigInt(m.offset) >= slot.nextOffset) : batch.messages;
     const skipped = batch.messages.length - fresh.length;
     if (skipped > 0) {
       logger.info({ topic, partition: slot.partition, skipped, nextOffset: String(slot.nextOffset) }, 'skipping messages an earlier owner already committed');

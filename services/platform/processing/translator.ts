@@ -4,7 +4,7 @@
 // an event whose translation keeps failing after bounded retries, goes to the
 // source topic's dead-letter topic in the same transaction.
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
+import { fromHeaders, type MessageMetadata } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
@@ -12,6 +12,7 @@ import { DecodeError, type Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import type { Outbound } from './command-processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
+import { outboundCommand } from './outbound-command.ts';
 import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
 import { createRetryBudget } from './retry-budget.ts';
 
@@ -57,7 +58,7 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
     for (const message of messages) {
       let event: TopicMessage<M>;
       try {
-        event = (await codec.decode(from, message.value)).message;
+        event = (codec.decodeKnown(from, message.value) ?? (await codec.decode(from, message.value))).message;
       } catch (error) {
         if (error instanceof DecodeError && error.permanent) {
           records.push(deadLetterRecord({ topic: from.name, partition, message }, `undecodable: ${error.message}`, options.groupId));
@@ -76,16 +77,7 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
       }
       if (outbound.length) translated.push({ correlationId: meta.correlationId, event: event.type, commands: outbound.map((o) => o.message.type) });
       for (const { topic, message: command } of outbound) {
-        const key = String((command.data as Record<string, unknown>)[topic.key]);
-        const commandMeta: MessageMetadata = {
-          id: newId(),
-          type: codec.fullName(topic, command.type),
-          source: options.source,
-          time: meta.time,
-          correlationId: meta.correlationId,
-          causationId: meta.id,
-        };
-        records.push({ topic: topic.name, key, value: await codec.encode(topic, command as TopicMessage<RecordMap>), headers: toHeaders(commandMeta) });
+        records.push(await outboundCommand(codec, topic, command as TopicMessage<RecordMap>, { source: options.source, time: meta.time, correlationId: meta.correlationId, causationId: meta.id }));
       }
     }
     return {

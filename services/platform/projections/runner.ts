@@ -98,6 +98,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   const retired: { db: Database.Database; file: string; at: number }[] = [];
 
   const reads = (projection: Projection, topic: TopicDescriptor) => projection.topics.some((t) => t.name === topic.name);
+  /** The handles a slot applies events to: its live model unless frozen, and a rebuild's candidate. */
+  const fed = (slot: Slot) => [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])];
 
   function openSlot(projection: Projection): Slot {
     const observer = observeHandler(options.metrics, `projection:${projection.name}`);
@@ -130,8 +132,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     let min: bigint | undefined;
     for (const slot of slots.values()) {
       if (!reads(slot.projection, topic)) continue;
-      const fed = [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])];
-      for (const h of fed) {
+      for (const h of fed(slot)) {
         const c = h.checkpoints.get(k) ?? 0n;
         if (min === undefined || c < min) min = c;
       }
@@ -216,7 +217,8 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
   }
 
   async function deadLetter(topic: TopicDescriptor, partition: number, message: KafkaMessage, reason: string, observer = decoding): Promise<void> {
-    await dlq!.send({ topic: `${topic.name}.dlq`, messages: [deadLetterRecord({ topic: topic.name, partition, message }, reason, `${service}-read-models`)] });
+    const letter = deadLetterRecord({ topic: topic.name, partition, message }, reason, `${service}-read-models`);
+    await dlq!.send({ topic: letter.topic, messages: [letter] });
     observer.deadLettered(topic.name);
     logger.warn({ topic: topic.name, partition, offset: message.offset, reason }, 'event dead-lettered');
   }
@@ -337,11 +339,12 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
             // A batch of only transaction markers or aborted records never reaches
             // eachBatch; move checkpoints over it, for models that hold what precedes it.
             if (payload.firstOffset !== null && payload.firstOffset !== undefined) {
+              const first = BigInt(payload.firstOffset);
               for (const slot of slots.values()) {
                 if (!reads(slot.projection, topic)) continue;
-                for (const h of [...(slot.frozen ? [] : [slot.live]), ...(slot.candidate ? [slot.candidate.handle] : [])]) {
+                for (const h of fed(slot)) {
                   const cp = h.checkpoints.get(k) ?? 0n;
-                  if (cp >= BigInt(payload.firstOffset) && cp < next) applyBatch(h, topic, payload.partition, [], next);
+                  if (cp >= first && cp < next) applyBatch(h, topic, payload.partition, [], next);
                 }
                 maybeSwap(slot);
               }

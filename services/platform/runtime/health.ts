@@ -6,7 +6,6 @@ import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 
 export interface Health {
-  brokerReachable(): boolean;
   setBrokerReachable(reachable: boolean, reason?: string): void;
   /** From now on the process is not live: its orchestrator should restart it. */
   fatal(reason: string): void;
@@ -20,7 +19,6 @@ export function createHealth(logger: Logger, metrics: Metrics): Health {
   let dead: string | undefined;
   metrics.brokerReachable.set(1);
   return {
-    brokerReachable: () => broker.reachable,
     setBrokerReachable(reachable, reason) {
       if (reachable !== broker.reachable) {
         if (reachable) logger.info('broker reachable again');
