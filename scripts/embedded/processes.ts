@@ -27,15 +27,19 @@ function commandLineOf(pid: number): string | undefined {
   return res.status === 0 ? res.stdout.trim() : undefined;
 }
 
-/** The pid of our running process of that name, if there is one. */
-export function runningPid(name: ProcessName): number | undefined {
-  let pid: number;
+function readPid(name: ProcessName): number | undefined {
   try {
-    pid = Number(fs.readFileSync(pidFile(name), 'utf8').trim());
+    const pid = Number(fs.readFileSync(pidFile(name), 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   } catch {
     return undefined;
   }
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+}
+
+/** The pid of our running process of that name, if there is one. */
+export function runningPid(name: ProcessName): number | undefined {
+  const pid = readPid(name);
+  if (pid === undefined) return undefined;
   const args = commandLineOf(pid);
   return args?.includes(marker(name)) ? pid : undefined;
 }
@@ -131,7 +135,8 @@ export async function stop(name: ProcessName, graceMs: number): Promise<boolean>
     process.kill(pid, 'SIGKILL');
     while (alive(pid)) await sleep(100);
   }
-  fs.rmSync(pidFile(name), { force: true });
+  // Only our pid's file: an `up` that ran meanwhile has written its own.
+  if (readPid(name) === pid) fs.rmSync(pidFile(name), { force: true });
   return true;
 }
 
