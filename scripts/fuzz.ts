@@ -39,8 +39,12 @@ function ensureSchemathesis(): void {
   const installed = fs.existsSync(SCHEMATHESIS) ? spawnSync(SCHEMATHESIS, ['--version'], { encoding: 'utf8' }).stdout : '';
   if (pinned && installed.includes(pinned)) return;
   say(`installing schemathesis ${pinned} into ${VENV}`);
-  const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
-  if (python.status !== 0) throw new Error('python3 is needed for the fuzz pass (schemathesis); install Python 3.9 or newer');
+  // schemathesis 4.x declares Requires-Python >=3.11; an older python3 would
+  // only fail deep inside pip with "no matching distribution".
+  const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
+  const [major, minor] = (python.stdout ?? '').trim().split('.').map(Number);
+  if (python.status !== 0) throw new Error('python3 is needed for the fuzz pass (schemathesis); install Python 3.11 or newer');
+  if (major! < 3 || (major === 3 && minor! < 11)) throw new Error(`the fuzz pass needs Python 3.11 or newer for schemathesis; python3 is ${python.stdout.trim()}`);
   for (const [command, args] of [
     ['python3', ['-m', 'venv', VENV]],
     [path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]],
@@ -61,7 +65,7 @@ async function ready(url: string, child: ChildProcess, timeoutMs = 180_000): Pro
   throw new Error(`${url} was not ready within ${timeoutMs / 1000}s`);
 }
 
-function fuzz(name: string, url: string, seed: string, reportDir: string, token: string): Promise<number> {
+function fuzz(name: string, url: string, seed: string, reportDir: string, token: string): Promise<{ code: number; output: string }> {
   const args = [
     '--no-color',
     'run', `${url}/openapi.json`,
@@ -72,7 +76,11 @@ function fuzz(name: string, url: string, seed: string, reportDir: string, token:
     '--request-timeout', String(MAX_RESPONSE_SECONDS + 20),
     '--max-examples', process.env.FUZZ_EXAMPLES ?? '20',
     '--seed', seed,
-    '--workers', '2',
+    // One worker: with two threads, CPython 3.11's ast.parse (which hypothesis
+    // calls while describing strategies) can fail with "AST constructor
+    // recursion depth mismatch" (cpython gh-106905). The three services still
+    // run at once, in three processes.
+    '--workers', '1',
     '--phases', 'examples,coverage,fuzzing,stateful',
     '--report', 'junit',
     '--report-junit-path', path.join(reportDir, `${name}.xml`),
@@ -80,17 +88,21 @@ function fuzz(name: string, url: string, seed: string, reportDir: string, token:
   return new Promise((resolve) => {
     // Its working directory is the report dir: schemathesis keeps a cache (.schemathesis/) in it.
     const child = spawn(SCHEMATHESIS, args, { cwd: reportDir, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
-    child.on('exit', (code) => {
-      const output = lines.join('');
+    const chunks: string[] = [];
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    // 'close', not 'exit': only then has all of its output arrived.
+    child.on('close', (code) => {
+      const output = chunks.join('');
       fs.writeFileSync(path.join(reportDir, `${name}.txt`), output);
-      // The summary, prefixed, so three runs at once stay readable.
-      for (const line of output.trimEnd().split('\n').slice(-22)) console.log(`[fuzz ${name.padEnd(9)}] ${line}`);
-      resolve(code ?? 1);
+      resolve({ code: code ?? 1, output });
     });
   });
 }
+
+// Prefixed, so three runs at once stay readable.
+const echo = (name: string, lines: string[]) => {
+  for (const line of lines) console.log(`[fuzz ${name.padEnd(9)}] ${line}`);
+};
 
 runCli('fuzz', async () => {
   ensureSchemathesis();
@@ -120,12 +132,14 @@ runCli('fuzz', async () => {
     for (const url of Object.values(urls)) await ready(url, system);
     say('system ready; fuzzing product, inventory and order at once');
     const token = await auth.tokenFor('admin');
-    const codes = await Promise.all(Object.entries(urls).map(([name, url]) => fuzz(name, url, seed, reportDir, token)));
-    for (const [i, name] of Object.keys(urls).entries()) {
-      if (codes[i] !== 0) {
-        failed = true;
-        say(`${name}: schemathesis found problems (exit code ${codes[i]}); details in ${path.join(reportDir, `${name}.txt`)}`);
-      }
+    const runs = await Promise.all(Object.entries(urls).map(async ([name, url]) => ({ name, ...(await fuzz(name, url, seed, reportDir, token)) })));
+    // The summary of each run, then the whole output of a failed one, last,
+    // where CI's tail of the log still shows it.
+    for (const run of runs) echo(run.name, run.output.trimEnd().split('\n').slice(-22));
+    for (const run of runs.filter((r) => r.code !== 0)) {
+      failed = true;
+      echo(run.name, run.output.trimEnd().split('\n'));
+      say(`${run.name}: schemathesis found problems (exit code ${run.code}); details in ${path.join(reportDir, `${run.name}.txt`)}`);
     }
     // A crash: a service that died, or says it must be restarted.
     if (system.exitCode !== null) throw new Error(`the system stopped during the fuzz pass (exit code ${system.exitCode}); see ${path.join(reportDir, 'system.log')}`);

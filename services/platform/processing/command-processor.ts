@@ -100,7 +100,8 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
   const { kafka, codec, definition, groupId, logger } = options;
   const { decider, commands, events } = definition;
   const stores = new Map<number, PartitionStore<S>>();
-  const pendingTimers = new Map<string, number>();
+  // Aggregates whose due command was sent, and when: not sent again for 30s.
+  let pendingTimers = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   const timerProducer = createSafeProducer(kafka);
   // Metric children, made once per label set rather than looked up per command.
@@ -356,16 +357,23 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
     if (!definition.schedule) return;
     const now = Date.now();
     const due: { id: string; partition: number }[] = [];
+    // Rebuilt each tick, so it holds only aggregates still due: an id whose
+    // command was decided (or whose partition moved away) is forgotten.
+    const stillPending = new Map<string, number>();
     for (const partition of loop.readyPartitions()) {
       for (const [id, state] of stores.get(partition)?.aggregates ?? []) {
         const dueAt = definition.schedule.dueAt(state);
         if (dueAt === undefined || dueAt > now) continue;
         const pendingSince = pendingTimers.get(id);
-        if (pendingSince !== undefined && now - pendingSince < 30_000) continue;
-        pendingTimers.set(id, now);
+        if (pendingSince !== undefined && now - pendingSince < 30_000) {
+          stillPending.set(id, pendingSince);
+          continue;
+        }
+        stillPending.set(id, now);
         due.push({ id, partition });
       }
     }
+    pendingTimers = stillPending;
     if (due.length === 0) return;
     const messages = await Promise.all(
       due.map(async ({ id, partition }) => {

@@ -65,8 +65,10 @@ export function searchProjection(topics: Topics): Projection {
 /** A user's words as an FTS5 query: every word must match, each as a prefix. */
 export function ftsQuery(text: string): string | undefined {
   const terms = text
-    .split(/\s+/)
-    .map((t) => t.replace(/"/g, '').trim())
+    // Control characters separate words, as the tokenizer treats them; a NUL
+    // left inside a quoted FTS5 string ends it early ("unterminated string").
+    .split(/[\s\p{Cc}]+/u)
+    .map((t) => t.replace(/"/g, ''))
     .filter((t) => /[\p{L}\p{N}]/u.test(t))
     .slice(0, 16);
   return terms.length ? terms.map((t) => `"${t}"*`).join(' AND ') : undefined;
