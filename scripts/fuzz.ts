@@ -41,10 +41,10 @@ function ensureSchemathesis(): void {
   say(`installing schemathesis ${pinned} into ${VENV}`);
   // schemathesis 4.x declares Requires-Python >=3.11; an older python3 would
   // only fail deep inside pip with "no matching distribution".
-  const python = spawnSync('python3', ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
-  const [major, minor] = (python.stdout ?? '').trim().split('.').map(Number);
+  const python = spawnSync('python3', ['-c', 'import sys; print(sys.version_info >= (3, 11), "%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' });
   if (python.status !== 0) throw new Error('python3 is needed for the fuzz pass (schemathesis); install Python 3.11 or newer');
-  if (major! < 3 || (major === 3 && minor! < 11)) throw new Error(`the fuzz pass needs Python 3.11 or newer for schemathesis; python3 is ${python.stdout.trim()}`);
+  const [recentEnough, version] = python.stdout.trim().split(' ');
+  if (recentEnough !== 'True') throw new Error(`the fuzz pass needs Python 3.11 or newer for schemathesis; python3 is ${version}`);
   for (const [command, args] of [
     ['python3', ['-m', 'venv', VENV]],
     [path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS]],
@@ -65,7 +65,7 @@ async function ready(url: string, child: ChildProcess, timeoutMs = 180_000): Pro
   throw new Error(`${url} was not ready within ${timeoutMs / 1000}s`);
 }
 
-function fuzz(name: string, url: string, seed: string, reportDir: string, token: string): Promise<{ code: number; output: string }> {
+function fuzz(name: string, url: string, seed: string, reportDir: string, token: string): Promise<{ name: string; code: number; output: string }> {
   const args = [
     '--no-color',
     'run', `${url}/openapi.json`,
@@ -94,7 +94,7 @@ function fuzz(name: string, url: string, seed: string, reportDir: string, token:
     child.on('close', (code) => {
       const output = chunks.join('');
       fs.writeFileSync(path.join(reportDir, `${name}.txt`), output);
-      resolve({ code: code ?? 1, output });
+      resolve({ name, code: code ?? 1, output });
     });
   });
 }
@@ -132,10 +132,10 @@ runCli('fuzz', async () => {
     for (const url of Object.values(urls)) await ready(url, system);
     say('system ready; fuzzing product, inventory and order at once');
     const token = await auth.tokenFor('admin');
-    const runs = await Promise.all(Object.entries(urls).map(async ([name, url]) => ({ name, ...(await fuzz(name, url, seed, reportDir, token)) })));
-    // The summary of each run, then the whole output of a failed one, last,
+    const runs = await Promise.all(Object.entries(urls).map(([name, url]) => fuzz(name, url, seed, reportDir, token)));
+    // The summary of a clean run; the whole output of a failed one, last,
     // where CI's tail of the log still shows it.
-    for (const run of runs) echo(run.name, run.output.trimEnd().split('\n').slice(-22));
+    for (const run of runs.filter((r) => r.code === 0)) echo(run.name, run.output.trimEnd().split('\n').slice(-22));
     for (const run of runs.filter((r) => r.code !== 0)) {
       failed = true;
       echo(run.name, run.output.trimEnd().split('\n'));
