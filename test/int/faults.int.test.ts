@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { startBroker } from '../../scripts/embedded/broker.ts';
 import { stop } from '../../scripts/embedded/processes.ts';
 import { startRegistry } from '../../scripts/embedded/registry.ts';
+import { READINESS_BOUND_MS } from '../../services/platform/runtime/health.ts';
 import type { SentCommand } from '../../services/platform/messaging/command-sender.ts';
 import { createCodec, type Codec } from '../../services/platform/schemas/codec.ts';
 import type { InventoryEvents } from '../../schemas/generated/inventory.events.ts';
@@ -133,24 +134,31 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
     })();
 
     await sleep(2000);
-    await stop('kafka', 60_000);
-    const notReady = await Promise.all(
-      [system.inventory, system.product, system.order].map((s) =>
-        eventually(async () => {
-          const ready = await call(s.base, 'GET', '/health/ready');
-          expect(ready.status).to.equal(503);
-          expect(ready.body.reasons.join(' ')).to.match(/Kafka cluster cannot be reached/);
-          return ready.body;
-        }, 30_000),
-      ),
-    );
-    expect(notReady).to.have.length(3);
-    // Liveness holds: a broker outage is no reason to restart the process.
-    for (const s of [system.inventory, system.product, system.order]) expect((await call(s.base, 'GET', '/health/live')).status).to.equal(200);
-    await sleep(3000);
-    await startBroker(() => {});
-    placing = false;
-    await client;
+    try {
+      await stop('kafka', 60_000);
+      // The bound a load balancer relies on: readiness is judged from when the
+      // cluster last answered, so it flips within READINESS_BOUND_MS of the
+      // broker going away, however busy the machine. (Polled every 100 ms; a
+      // poll that starts after the bound must see 503.)
+      const notReady = await Promise.all(
+        [system.inventory, system.product, system.order].map((s) =>
+          eventually(async () => {
+            const ready = await call(s.base, 'GET', '/health/ready');
+            expect(ready.status, `${s.service.context.service} readiness`).to.equal(503);
+            expect(ready.body.reasons.join(' ')).to.match(/Kafka cluster (cannot be reached|has not answered)/);
+            return ready.body;
+          }, READINESS_BOUND_MS + 1_000),
+        ),
+      );
+      expect(notReady).to.have.length(3);
+      // Liveness holds: a broker outage is no reason to restart the process.
+      for (const s of [system.inventory, system.product, system.order]) expect((await call(s.base, 'GET', '/health/live')).status).to.equal(200);
+      await sleep(3000);
+    } finally {
+      await startBroker(() => {});
+      placing = false;
+      await client;
+    }
 
     for (const s of [system.inventory, system.product, system.order]) {
       await eventually(async () => expect((await call(s.base, 'GET', '/health/ready')).status).to.equal(200), 90_000);

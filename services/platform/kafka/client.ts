@@ -10,9 +10,13 @@ export interface KafkaClientOptions {
   clientId: string;
   security?: KafkaSecurity;
   connectionTimeoutMs?: number;
+  /** How long one request may take before it counts as failed (default 30 s). */
+  requestTimeoutMs?: number;
   /** Retries of a failed request or connection (default 8). */
   retries?: number;
   logger?: Logger;
+  /** kafkajs' own log level: debug, info, warn, error or nothing (default KAFKAJS_LOG_LEVEL, else warn). */
+  logLevel?: string;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -42,8 +46,8 @@ function pinoLogCreator(base: Logger): logCreator {
   };
 }
 
-function kafkaLogLevel(): KafkaLogLevel {
-  switch ((process.env.KAFKAJS_LOG_LEVEL ?? 'warn').toLowerCase()) {
+function kafkaLogLevel(level = process.env.KAFKAJS_LOG_LEVEL ?? 'warn'): KafkaLogLevel {
+  switch (level.toLowerCase()) {
     case 'debug': return KafkaLogLevel.DEBUG;
     case 'info': return KafkaLogLevel.INFO;
     case 'error': return KafkaLogLevel.ERROR;
@@ -58,8 +62,8 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     clientId: options.clientId,
     brokers: options.brokers,
     connectionTimeout: options.connectionTimeoutMs ?? 3000,
-    requestTimeout: 30_000,
-    logLevel: kafkaLogLevel(),
+    requestTimeout: options.requestTimeoutMs ?? 30_000,
+    logLevel: kafkaLogLevel(options.logLevel),
     logCreator: pinoLogCreator(options.logger ?? createLogger('kafkajs')),
     retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 10_000 },
   };

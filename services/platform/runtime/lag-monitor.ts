@@ -1,11 +1,10 @@
 // Every few seconds: where each consumer group this service runs has committed
 // to, against the end of its partitions (consumer lag), and the end of every
-// topic the service reads. A check that cannot reach the cluster marks the
-// broker unreachable, which fails readiness until a check succeeds again.
+// topic the service reads. Metrics only: readiness follows the cluster probe
+// (cluster-probe.ts), which a slow lag check cannot hold up.
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Health } from './health.ts';
 
 export interface ConsumedTopic {
   topic: string;
@@ -16,7 +15,6 @@ export interface ConsumedTopic {
 export interface LagMonitorOptions {
   kafka: Kafka;
   metrics: Metrics;
-  health: Health;
   logger: Logger;
   /** What the service's running components consume. */
   consumes: () => ConsumedTopic[];
@@ -24,7 +22,7 @@ export interface LagMonitorOptions {
 }
 
 export function createLagMonitor(options: LagMonitorOptions) {
-  const { kafka, metrics, health, logger } = options;
+  const { kafka, metrics, logger } = options;
   let admin: Admin | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -52,9 +50,8 @@ export function createLagMonitor(options: LagMonitorOptions) {
           metrics.consumerLag.set({ group: groupId, topic, partition: String(p.partition) }, Number(end.high > committed ? end.high - committed : 0n));
         }
       }
-      health.setBrokerReachable(true);
     } catch (error) {
-      health.setBrokerReachable(false, (error as Error).message);
+      logger.debug({ error: (error as Error).message }, 'lag check failed');
       // A fresh client next time: kafkajs' admin may hold dead connections.
       const stale = admin;
       admin = undefined;

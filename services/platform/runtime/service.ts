@@ -11,6 +11,7 @@ import { createCodec, type Codec } from '../schemas/codec.ts';
 import { topicsFor, type TopicDescriptor, type Topics } from '../topics.ts';
 import { createHttpServer } from '../http/server.ts';
 import { createHealth, type Health } from './health.ts';
+import { createClusterProbe } from './cluster-probe.ts';
 import { createLagMonitor, type ConsumedTopic } from './lag-monitor.ts';
 
 export interface Component {
@@ -56,7 +57,7 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
   const config = loadConfig(env);
   const logger = createLogger(definition.name, config.logLevel);
   const topics = topicsFor(config.topicPrefix);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger });
+  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger, logLevel: env.KAFKAJS_LOG_LEVEL });
   const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics) });
   const roles = rolesFrom(env);
   const metrics = createMetrics(definition.name);
@@ -77,7 +78,13 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
     });
     components.push({ name: 'ops-http', role: 'any', start: () => ops.start(), stop: () => ops.stop() });
   }
-  const monitor = createLagMonitor({ kafka, metrics, health, logger: logger.child({ component: 'lag-monitor' }), consumes: () => components.flatMap((c) => c.consumes ?? []) });
+  const probe = createClusterProbe({
+    kafka: createKafka({ brokers: config.kafka.brokers, clientId: `${definition.name}-probe`, security: config.kafka.security, logger: logger.child({ component: 'cluster-probe' }, { level: 'silent' }), retries: 1, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
+    health,
+    logger: logger.child({ component: 'cluster-probe' }),
+  });
+  components.push({ name: 'cluster-probe', role: 'any', start: () => probe.start(), stop: () => probe.stop() });
+  const monitor = createLagMonitor({ kafka, metrics, logger: logger.child({ component: 'lag-monitor' }), consumes: () => components.flatMap((c) => c.consumes ?? []) });
   components.push({ name: 'lag-monitor', role: 'any', start: () => monitor.start(), stop: () => monitor.stop() });
   const started: Component[] = [];
   for (const component of components) {
