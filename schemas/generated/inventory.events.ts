@@ -18,10 +18,13 @@ import type { StockReplenished } from './inventory.events/StockReplenished.ts';
 import type { StockReserved } from './inventory.events/StockReserved.ts';
 import type { StockStatusChanged } from './inventory.events/StockStatusChanged.ts';
 import type { CommandRejected } from './shared/CommandRejected.ts';
+import type { CommandUnchanged } from './shared/CommandUnchanged.ts';
+import type { CommercePlatform as CommercePlatform_UnchangedReason } from './shared/CommandUnchanged.ts';
 export type StockStatus = CommerceInventory_StockStatus.StockStatus;
 export type ReservationRejectionReason = CommerceInventory_ReservationRejectionReason.ReservationRejectionReason;
 export type StockChangeType = CommerceInventory_StockChangeType.StockChangeType;
-export type { InventoryRecordInitialized, InventoryRecordRetired, InventoryRetirementBlocked, InventorySetupFailed, InventoryVariantDiscontinued, LowStockThresholdReached, OutOfStock, ReservationExpired, ReservationRejected, StockLevelChanged, StockReleased, StockReplenished, StockReserved, StockStatusChanged, CommandRejected };
+export type UnchangedReason = CommercePlatform_UnchangedReason.UnchangedReason;
+export type { InventoryRecordInitialized, InventoryRecordRetired, InventoryRetirementBlocked, InventorySetupFailed, InventoryVariantDiscontinued, LowStockThresholdReached, OutOfStock, ReservationExpired, ReservationRejected, StockLevelChanged, StockReleased, StockReplenished, StockReserved, StockStatusChanged, CommandRejected, CommandUnchanged };
 export type InventoryEvents = {
   InventoryRecordInitialized: InventoryRecordInitialized;
   InventoryRecordRetired: InventoryRecordRetired;
@@ -38,4 +41,5 @@ export type InventoryEvents = {
   StockReserved: StockReserved;
   StockStatusChanged: StockStatusChanged;
   CommandRejected: CommandRejected;
+  CommandUnchanged: CommandUnchanged;
 };

@@ -13,11 +13,14 @@ import type { CommerceOrder as CommerceOrder_ShortLine } from './order.events/Or
 import type { OrderReturned } from './order.events/OrderReturned.ts';
 import type { CommerceOrder as CommerceOrder_ReturnedItem } from './order.events/OrderReturned.ts';
 import type { CommandRejected } from './shared/CommandRejected.ts';
+import type { CommandUnchanged } from './shared/CommandUnchanged.ts';
+import type { CommercePlatform as CommercePlatform_UnchangedReason } from './shared/CommandUnchanged.ts';
 export type OrderLine = CommerceOrder_OrderLine.OrderLine;
 export type LineReservationOutcome = CommerceOrder_LineReservationOutcome.LineReservationOutcome;
 export type ShortLine = CommerceOrder_ShortLine.ShortLine;
 export type ReturnedItem = CommerceOrder_ReturnedItem.ReturnedItem;
-export type { OrderCancelled, OrderConfirmed, OrderCreated, OrderFlaggedForReview, OrderLineReservationRecorded, OrderPaid, OrderRejected, OrderReturned, CommandRejected };
+export type UnchangedReason = CommercePlatform_UnchangedReason.UnchangedReason;
+export type { OrderCancelled, OrderConfirmed, OrderCreated, OrderFlaggedForReview, OrderLineReservationRecorded, OrderPaid, OrderRejected, OrderReturned, CommandRejected, CommandUnchanged };
 export type OrderEvents = {
   OrderCancelled: OrderCancelled;
   OrderConfirmed: OrderConfirmed;
@@ -28,4 +31,5 @@ export type OrderEvents = {
   OrderRejected: OrderRejected;
   OrderReturned: OrderReturned;
   CommandRejected: CommandRejected;
+  CommandUnchanged: CommandUnchanged;
 };

@@ -9,8 +9,11 @@ import type { ProductVariantDeleted } from './product.events/ProductVariantDelet
 import type { ProductVariantUpdated } from './product.events/ProductVariantUpdated.ts';
 import type { CommerceProduct as CommerceProduct_VariantStatus } from './product.events/ProductVariantUpdated.ts';
 import type { CommandRejected } from './shared/CommandRejected.ts';
+import type { CommandUnchanged } from './shared/CommandUnchanged.ts';
+import type { CommercePlatform as CommercePlatform_UnchangedReason } from './shared/CommandUnchanged.ts';
 export type VariantStatus = CommerceProduct_VariantStatus.VariantStatus;
-export type { ProductCreated, ProductDiscontinued, ProductPriceChanged, ProductUpdated, ProductVariantCreated, ProductVariantDeleted, ProductVariantUpdated, CommandRejected };
+export type UnchangedReason = CommercePlatform_UnchangedReason.UnchangedReason;
+export type { ProductCreated, ProductDiscontinued, ProductPriceChanged, ProductUpdated, ProductVariantCreated, ProductVariantDeleted, ProductVariantUpdated, CommandRejected, CommandUnchanged };
 export type ProductEvents = {
   ProductCreated: ProductCreated;
   ProductDiscontinued: ProductDiscontinued;
@@ -20,4 +23,5 @@ export type ProductEvents = {
   ProductVariantDeleted: ProductVariantDeleted;
   ProductVariantUpdated: ProductVariantUpdated;
   CommandRejected: CommandRejected;
+  CommandUnchanged: CommandUnchanged;
 };

@@ -1,10 +1,29 @@
 // A decider holds an aggregate's business rules with no I/O: from the current
-// state and a command it decides which events happen (or why none may), and
-// from an event it computes the next state. The command processor feeds it;
-// tests drive it with given-events / when-command / then-events tables.
+// state and a command it decides what happens, and from an event it computes
+// the next state. The command processor feeds it; tests drive it with
+// given-events / when-command / then-events tables.
+//
+// Every decision has exactly one of three outcomes, and every outcome reaches
+// the log (command-processor.ts), so whoever waits for a command gets an answer:
+//   accepted   events happen (at least one);
+//   unchanged  nothing needs to happen: the command repeats one already
+//              decided, or asks for what already holds;
+//   rejected   the command may not happen, for a reason from the decider's
+//              closed set of codes.
 
-/** What a command decided: events to append, or a refusal that changes nothing. */
-export type Decision<E> = { ok: true; events: E[] } | { ok: false; code: string; message: string };
+/** Why a command changed nothing without being refused. */
+export const UNCHANGED = {
+  /** The command repeats one already decided: same answer, no second effect. */
+  alreadyApplied: 'ALREADY_APPLIED',
+  /** The command asks for what already holds (the same name, the same price, nothing due). */
+  noChange: 'NO_CHANGE',
+} as const;
+export type UnchangedReason = (typeof UNCHANGED)[keyof typeof UNCHANGED];
+
+export type Decision<E, R extends string = string> =
+  | { outcome: 'accepted'; events: E[] }
+  | { outcome: 'unchanged'; reason: UnchangedReason; message: string }
+  | { outcome: 'rejected'; code: R; message: string };
 
 /** Facts about the command that are not in its payload: when it was issued. */
 export interface CommandContext {
@@ -18,23 +37,26 @@ export interface CommandContext {
   owner?(key: string): string | undefined;
 }
 
-export interface Decider<S, C, E> {
+export interface Decider<S, C, E, R extends string = string> {
   initialState: S;
-  decide(state: S, command: C, context: CommandContext): Decision<E>;
+  decide(state: S, command: C, context: CommandContext): Decision<E, R>;
   /** Must not mutate `state`: an aborted batch is rolled back by dropping new states. */
   evolve(state: S, event: E): S;
 }
 
-export function accept<E>(...events: E[]): Decision<E> {
-  return { ok: true, events };
+/** Events happen; a decision with none is `unchanged`, so this refuses an empty list. */
+export function accept<E>(...events: E[]): Decision<E, never> {
+  if (events.length === 0) throw new Error('accept() needs at least one event; a decision that changes nothing is unchanged()');
+  return { outcome: 'accepted', events };
 }
 
-export function reject<E>(code: string, message: string): Decision<E> {
-  return { ok: false, code, message };
+export function unchanged(reason: UnchangedReason, message: string): Decision<never, never> {
+  return { outcome: 'unchanged', reason, message };
 }
 
-/** Code for a command that repeats one already decided: no second effect. */
-export const ALREADY_APPLIED = 'ALREADY_APPLIED';
+export function reject<R extends string>(code: R, message: string): Decision<never, R> {
+  return { outcome: 'rejected', code, message };
+}
 
 export function fold<S, E>(decider: Pick<Decider<S, unknown, E>, 'evolve'>, state: S, events: readonly E[]): S {
   return events.reduce((s, e) => decider.evolve(s, e), state);

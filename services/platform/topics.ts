@@ -27,6 +27,12 @@ export interface TopicDescriptor<M extends RecordMap = RecordMap> {
   readonly records?: M;
 }
 
+/**
+ * The records every `.events` topic carries for outcomes that change no state
+ * (schemas/shared/): the command processor writes them, deciders never do.
+ */
+export type OutcomeRecord = 'CommandRejected' | 'CommandUnchanged';
+
 /** One decoded message of a topic: `{type: 'StockReserved', data: {...}}`. */
 export type TopicMessage<M extends RecordMap> = { [K in keyof M & string]: { type: K; data: M[K] } }[keyof M & string];
 

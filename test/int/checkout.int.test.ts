@@ -92,9 +92,13 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   it('returns the same order for the same Idempotency-Key, and refuses the key for another request', async () => {
     const { variantIds: [v] } = await createSellable(system, 'Mat', [{ sku: 'MAT', price: 20, initialStock: 10 }]);
     const first = await placeOrder(system, 'dave', [{ variantId: v!, quantity: 2 }], 'key-1');
+    expect(first.status).to.equal(202);
     const again = await placeOrder(system, 'dave', [{ variantId: v!, quantity: 2 }], 'key-1');
-    expect(again.status).to.equal(202);
+    // The first answer placed the order (202); the same request again answers with the order as it stands.
+    expect(again.status, JSON.stringify(again.body)).to.equal(200);
     expect(again.body.orderId).to.equal(first.body.orderId);
+    expect(again.body.items).to.have.length(1);
+    expect(again.headers.get('location')).to.equal(`/api/v1/orders/${first.body.orderId}`);
     await settle(system, first.body.orderId);
     expect(await stock(system, v!)).to.include({ reservedQuantity: 2 });
     const other = await placeOrder(system, 'dave', [{ variantId: v!, quantity: 3 }], 'key-1');

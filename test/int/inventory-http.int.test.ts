@@ -99,7 +99,8 @@ describe('inventory over HTTP (real broker)', function () {
     expect(first.body).to.include({ reservationId: 'same', status: 'RESERVED', availableQuantity: 1 });
     const again = await call(inventory.base, 'POST', '/api/v1/inventory/v-idem/reserve', { quantity: 2, reservationId: 'same', orderId: 'o-1' });
     expect(again.status).to.equal(200);
-    expect(again.body).to.include({ reservationId: 'same', status: 'RESERVED' });
+    // Exactly the first answer, body and all.
+    expect(again.body).to.deep.equal(first.body);
     const view = await call(inventory.base, 'GET', '/api/v1/inventory/v-idem');
     expect(view.body).to.include({ reservedQuantity: 2, availableQuantity: 1 });
     const short = await call(inventory.base, 'POST', '/api/v1/inventory/v-idem/reserve', { quantity: 2, reservationId: 'short' });
@@ -109,6 +110,7 @@ describe('inventory over HTTP (real broker)', function () {
     const stillShort = await call(inventory.base, 'POST', '/api/v1/inventory/v-idem/reserve', { quantity: 2, reservationId: 'short' });
     expect(stillShort.status).to.equal(409);
     expect(stillShort.body).to.include({ error: 'INSUFFICIENT_STOCK', availableQuantity: 1 });
+    expect(stillShort.body).to.deep.equal(short.body);
     const allocations = await call(inventory.base, 'GET', '/api/v1/allocations/by-order/o-1');
     expect(allocations.body.reservations).to.have.length(1);
     expect(allocations.body.reservations[0]).to.include({ reservationId: 'same', status: 'RESERVED', quantity: 2 });

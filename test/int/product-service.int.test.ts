@@ -87,6 +87,14 @@ describe('product service (real broker, with inventory)', function () {
     expect((await call(product.base, 'GET', `/api/v1/products/variants/${bowl.id}/price`)).body).to.include({ price: 13.75, currency: 'EUR', sku: 'BOWL' });
     const patched = await call(product.base, 'PATCH', `/api/v1/products/${res.body.id}`, { name: 'Enamel bowl' });
     expect(patched.body).to.include({ name: 'Enamel bowl', description: 'A sturdy camping mug with a speckled glaze' });
+    // Commands that change nothing are answered at once with the current state
+    // (a CommandUnchanged outcome on the log), not left pending until the timeout.
+    const sameName = await call(product.base, 'PATCH', `/api/v1/products/${res.body.id}`, { name: 'Enamel bowl' });
+    expect(sameName.status, JSON.stringify(sameName.body)).to.equal(200);
+    expect(sameName.body).to.include({ id: res.body.id, name: 'Enamel bowl' });
+    const samePrice = await call(product.base, 'PUT', `/api/v1/products/${res.body.id}/variants/${bowl.id}/price`, { price: 13.75 });
+    expect(samePrice.status, JSON.stringify(samePrice.body)).to.equal(200);
+    expect(samePrice.body.variants[0].price).to.equal(13.75);
     const deleted = await call(product.base, 'DELETE', `/api/v1/products/${res.body.id}/variants/${xl.id}`);
     expect(deleted.body.variants[1].status).to.equal('DELETED');
     const discontinued = await call(product.base, 'POST', `/api/v1/products/${res.body.id}/discontinue`, { reason: 'end of line' });
@@ -143,6 +151,7 @@ describe('product service (real broker, with inventory)', function () {
   it('answers product-details requests over the log, and a request nobody answers times out cleanly', async () => {
     const created = await create(mug('DETAIL'));
     const variantId = created.body.variants[0].id;
+    await eventually(async () => expect((await call(product.base, 'GET', `/api/v1/products/variants/${variantId}`)).body.status).to.equal('ACTIVE'), 30_000);
     const kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'test-details', logger: createLogger('test', 'error') });
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.productDetailsRequests] });
     const client = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
@@ -153,7 +162,7 @@ describe('product service (real broker, with inventory)', function () {
       const reply = await client.request({ type: 'ProductDetailsRequested', data: { requestId: '', variantIds: [variantId, 'missing'] } });
       expect(reply.type).to.equal('ProductDetailsProvided');
       expect(reply.data.variants.map((v) => ({ ...v }))).to.deep.equal([
-        { variantId, found: true, productId: created.body.id, productName: 'Enamel mug', sku: 'DETAIL', priceMinor: 1250, currency: 'EUR', status: reply.data.variants[0]!.status },
+        { variantId, found: true, productId: created.body.id, productName: 'Enamel mug', sku: 'DETAIL', priceMinor: 1250, currency: 'EUR', status: 'ACTIVE' },
         { variantId: 'missing', found: false, productId: null, productName: null, sku: null, priceMinor: null, currency: null, status: null },
       ]);
     } finally {

@@ -1,15 +1,20 @@
-// Given events / when command / then events (or a refusal), for any decider.
+// Given events / when command / then events (or a refusal, or nothing to do),
+// for any decider.
 import { expect } from 'chai';
-import { fold, type Decider } from '../../services/platform/decider.ts';
+import { fold, type Decider, type Decision, type UnchangedReason } from '../../services/platform/decider.ts';
 
-export interface Case<C, E> {
+type Expected<Code extends string> = Code | [code: Code, message: string];
+
+export interface Case<C, E, R extends string = string> {
   name: string;
   given: E[];
   when: C;
   /** Expected events, in order. */
   then?: E[];
   /** Expected refusal code (and, optionally, a fragment of its message). */
-  rejected?: string | [code: string, message: string];
+  rejected?: Expected<R>;
+  /** Expected reason the command changes nothing (and, optionally, a fragment of its message). */
+  unchanged?: Expected<UnchangedReason>;
   now?: number;
   /** Unique keys already held by other aggregates of the partition (key -> aggregate id). */
   owners?: Record<string, string>;
@@ -17,19 +22,31 @@ export interface Case<C, E> {
 
 export const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 
-export function runTable<S, C, E>(decider: Decider<S, C, E>, cases: Case<C, E>[]): void {
+function describeDecision<E, R extends string>(decision: Decision<E, R>): string {
+  switch (decision.outcome) {
+    case 'accepted':
+      return `accepted with ${decision.events.length} event(s)`;
+    case 'unchanged':
+      return `unchanged: ${decision.reason} ${decision.message}`;
+    case 'rejected':
+      return `rejected: ${decision.code} ${decision.message}`;
+  }
+}
+
+export function runTable<S, C, E, R extends string>(decider: Decider<S, C, E, R>, cases: Case<C, E, R>[]): void {
   for (const c of cases) {
     it(c.name, () => {
       const state = fold(decider, decider.initialState, c.given);
       const decision = decider.decide(state, c.when, { now: c.now ?? NOW, owner: (key) => c.owners?.[key] });
-      if (c.rejected !== undefined) {
-        const [code, fragment] = Array.isArray(c.rejected) ? c.rejected : [c.rejected, ''];
-        expect(decision, 'a refusal').to.deep.include({ ok: false, code });
-        if (fragment && !decision.ok) expect(decision.message).to.contain(fragment);
-      } else {
-        expect(decision.ok, decision.ok ? '' : `refused: ${decision.code} ${decision.message}`).to.equal(true);
-        if (decision.ok) expect(decision.events).to.deep.equal(c.then ?? []);
+      const [outcome, expected] = c.rejected !== undefined ? ['rejected', c.rejected] : c.unchanged !== undefined ? ['unchanged', c.unchanged] : ['accepted', undefined];
+      expect(decision.outcome, describeDecision(decision)).to.equal(outcome);
+      if (decision.outcome === 'accepted') {
+        expect(decision.events).to.deep.equal(c.then ?? []);
+        return;
       }
+      const [code, fragment] = Array.isArray(expected) ? expected : [expected, ''];
+      expect(decision.outcome === 'rejected' ? decision.code : decision.reason).to.equal(code);
+      if (fragment) expect(decision.message).to.contain(fragment);
     });
   }
 }

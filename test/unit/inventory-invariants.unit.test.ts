@@ -29,7 +29,7 @@ function run(initial: number | null, commands: InventoryCommand[]) {
   [init, ...commands].forEach((cmd, i) => {
     const before = state;
     const decision = inventoryDecider.decide(state, cmd, { now: i * 1000 });
-    if (!decision.ok) return;
+    if (decision.outcome !== 'accepted') return;
     for (const event of decision.events) {
       state = inventoryDecider.evolve(state, event);
       events.push(event);

@@ -4,7 +4,7 @@
 // levels is followed by the status announcements it causes.
 import type { InitializeInventory, ReserveStock, AdjustStock, ReleaseReservation } from '../../../schemas/generated/inventory.commands.ts';
 import type { StockStatus } from '../../../schemas/generated/inventory.events.ts';
-import { accept, ALREADY_APPLIED, fold, reject, type CommandContext, type Decision } from '../../platform/decider.ts';
+import { accept, fold, reject, unchanged, UNCHANGED, type CommandContext, type Decision as Decided } from '../../platform/decider.ts';
 import { evolve } from './evolve.ts';
 import {
   available,
@@ -21,6 +21,7 @@ type Stamped = 'productVariantId' | 'version' | 'occurredAt';
 type Draft = InventoryEvent extends infer E ? (E extends { type: infer T; data: infer D } ? { type: T; data: Omit<D, Stamped> } : never) : never;
 type VersionedEvent = Exclude<InventoryEvent, { type: 'InventorySetupFailed' }>;
 
+/** Why an inventory command may not happen: the closed set its callers map to answers. */
 export const REJECTION = {
   unknownVariant: 'UNKNOWN_VARIANT',
   unknownReservation: 'UNKNOWN_RESERVATION',
@@ -31,6 +32,8 @@ export const REJECTION = {
   insufficientStock: 'INSUFFICIENT_STOCK',
   retired: 'RETIRED',
 } as const;
+export type InventoryRejection = (typeof REJECTION)[keyof typeof REJECTION];
+type Decision = Decided<InventoryEvent, InventoryRejection>;
 
 function stamp(state: VariantStock, variantId: string, now: number, drafts: Draft[]): VersionedEvent[] {
   return drafts.map((d, i) => ({ type: d.type, data: { ...d.data, productVariantId: variantId, version: state.version + i + 1, occurredAt: now } }) as VersionedEvent);
@@ -62,7 +65,7 @@ function announcements(before: StockStatus, after: VariantStock): Draft[] {
  * Events for a change, followed by what it causes: status announcements, and
  * the retirement of a deleted variant whose last units just left.
  */
-function change(state: VariantStock, variantId: string, now: number, drafts: Draft[]): Decision<InventoryEvent> {
+function change(state: VariantStock, variantId: string, now: number, drafts: Draft[]): Decision {
   const primary = stamp(state, variantId, now, drafts);
   const after = fold({ evolve }, state, primary);
   const follow: Draft[] = announcements(state.status, after);
@@ -72,11 +75,11 @@ function change(state: VariantStock, variantId: string, now: number, drafts: Dra
   return accept(...primary, ...stamp(after, variantId, now, follow));
 }
 
-function initialize(state: VariantStock, c: InitializeInventory, now: number): Decision<InventoryEvent> {
+function initialize(state: VariantStock, c: InitializeInventory, now: number): Decision {
   const failed = (reason: string) =>
     accept<InventoryEvent>({ type: 'InventorySetupFailed', data: { productVariantId: c.productVariantId, productId: c.productId, sku: c.sku, reason, occurredAt: now } });
   if (state.lifecycle !== 'UNINITIALIZED') {
-    if (state.productId === c.productId && state.sku === c.sku) return accept(); // the same request again
+    if (state.productId === c.productId && state.sku === c.sku) return unchanged(UNCHANGED.alreadyApplied, `variant ${c.productVariantId} already has its stock record`);
     return failed(`variant ${c.productVariantId} already has a stock record for product ${state.productId}, SKU ${state.sku}`);
   }
   if (c.initialStock !== null && c.initialStock < 0) return failed(`initial stock ${c.initialStock} is negative`);
@@ -99,12 +102,12 @@ function initialize(state: VariantStock, c: InitializeInventory, now: number): D
   );
 }
 
-function reserve(state: VariantStock, c: ReserveStock, now: number): Decision<InventoryEvent> {
+function reserve(state: VariantStock, c: ReserveStock, now: number): Decision {
   const first = state.outcomes.get(c.reservationId);
   if (first) {
     const same = first.kind === 'RESERVED' ? first.units === c.quantity : first.requested === c.quantity;
     return same
-      ? reject(ALREADY_APPLIED, `reservation ${c.reservationId} was already decided`)
+      ? unchanged(UNCHANGED.alreadyApplied, `reservation ${c.reservationId} was already decided`)
       : reject(REJECTION.idempotencyConflict, `reservation ${c.reservationId} was already decided for a different quantity`);
   }
   if (c.quantity < 1) return reject(REJECTION.invalidQuantity, `quantity must be at least 1, got ${c.quantity}`);
@@ -124,21 +127,21 @@ function reserve(state: VariantStock, c: ReserveStock, now: number): Decision<In
   ]);
 }
 
-function release(state: VariantStock, c: ReleaseReservation, now: number): Decision<InventoryEvent> {
+function release(state: VariantStock, c: ReleaseReservation, now: number): Decision {
   const outcome = state.outcomes.get(c.reservationId);
   if (!outcome) return reject(REJECTION.unknownReservation, `variant ${c.productVariantId} has no reservation ${c.reservationId}`);
   if (outcome.kind === 'REJECTED') return reject(REJECTION.notReserved, `reservation ${c.reservationId} was rejected, so nothing is held`);
   const open = state.open.get(c.reservationId);
-  if (!open) return reject(ALREADY_APPLIED, `reservation ${c.reservationId} is already ${outcome.closedBy?.toLowerCase() ?? 'closed'}`);
+  if (!open) return unchanged(UNCHANGED.alreadyApplied, `reservation ${c.reservationId} is already ${outcome.closedBy?.toLowerCase() ?? 'closed'}`);
   const after = { quantity: state.quantity, reserved: state.reserved - open.units };
   return change(state, c.productVariantId, now, [
     { type: 'StockReleased', data: { reservationId: c.reservationId, orderId: open.orderId, releasedUnits: open.units, reason: c.reason, ...levels(after) } },
   ]);
 }
 
-function expire(state: VariantStock, variantId: string, asOf: number, now: number): Decision<InventoryEvent> {
+function expire(state: VariantStock, variantId: string, asOf: number, now: number): Decision {
   const due = [...state.open.entries()].filter(([, r]) => r.expiresAt <= asOf).sort(([, a], [, b]) => a.expiresAt - b.expiresAt);
-  if (due.length === 0) return accept();
+  if (due.length === 0) return unchanged(UNCHANGED.noChange, `no reservation of variant ${variantId} is due to expire`);
   let reserved = state.reserved;
   const drafts: Draft[] = due.map(([reservationId, r]) => {
     reserved -= r.units;
@@ -147,9 +150,9 @@ function expire(state: VariantStock, variantId: string, asOf: number, now: numbe
   return change(state, variantId, now, drafts);
 }
 
-function adjust(state: VariantStock, c: AdjustStock, now: number): Decision<InventoryEvent> {
+function adjust(state: VariantStock, c: AdjustStock, now: number): Decision {
   if (state.lifecycle === 'RETIRED') return reject(REJECTION.retired, `variant ${c.productVariantId} is retired`);
-  const draft = (delta: number, reserved: number, reservationId: string | null): Decision<InventoryEvent> => {
+  const draft = (delta: number, reserved: number, reservationId: string | null): Decision => {
     const after = { quantity: state.quantity + delta, reserved };
     if (after.quantity < after.reserved) {
       return reject(REJECTION.insufficientStock, `${c.changeType} of ${Math.abs(delta)} would leave ${after.quantity} on hand for ${after.reserved} reserved`);
@@ -177,7 +180,7 @@ function adjust(state: VariantStock, c: AdjustStock, now: number): Decision<Inve
       if (outcome.kind === 'REJECTED') return reject(REJECTION.notReserved, `reservation ${c.reservationId} was rejected, so nothing can be sold from it`);
       if (!open) {
         return outcome.closedBy === 'SOLD'
-          ? reject(ALREADY_APPLIED, `reservation ${c.reservationId} is already sold`)
+          ? unchanged(UNCHANGED.alreadyApplied, `reservation ${c.reservationId} is already sold`)
           : reject(REJECTION.reservationClosed, `reservation ${c.reservationId} is already ${outcome.closedBy?.toLowerCase()}`);
       }
       if (open.units !== c.quantity) {
@@ -188,12 +191,14 @@ function adjust(state: VariantStock, c: AdjustStock, now: number): Decision<Inve
   }
 }
 
-export function decide(state: VariantStock, command: InventoryCommand, { now }: CommandContext): Decision<InventoryEvent> {
+export function decide(state: VariantStock, command: InventoryCommand, { now }: CommandContext): Decision {
   const variantId = command.data.productVariantId;
   if (command.type === 'InitializeInventory') return initialize(state, command.data, now);
   if (state.lifecycle === 'UNINITIALIZED') {
     // Deletion or discontinuation of a variant inventory never set up changes nothing.
-    if (command.type === 'RetireVariant' || command.type === 'DiscontinueVariant' || command.type === 'ExpireReservations') return accept();
+    if (command.type === 'RetireVariant' || command.type === 'DiscontinueVariant' || command.type === 'ExpireReservations') {
+      return unchanged(UNCHANGED.noChange, `variant ${variantId} has no stock record`);
+    }
     return reject(REJECTION.unknownVariant, `no stock record for variant ${variantId}`);
   }
   switch (command.type) {
@@ -206,10 +211,10 @@ export function decide(state: VariantStock, command: InventoryCommand, { now }: 
     case 'AdjustStock':
       return adjust(state, command.data, now);
     case 'DiscontinueVariant':
-      if (state.discontinued || state.lifecycle === 'RETIRED') return accept();
+      if (state.discontinued || state.lifecycle === 'RETIRED') return unchanged(UNCHANGED.alreadyApplied, `variant ${variantId} no longer sells`);
       return change(state, variantId, now, [{ type: 'InventoryVariantDiscontinued', data: {} }]);
     case 'RetireVariant':
-      if (state.lifecycle === 'RETIRED' || state.lifecycle === 'RETIREMENT_BLOCKED') return accept();
+      if (state.lifecycle === 'RETIRED' || state.lifecycle === 'RETIREMENT_BLOCKED') return unchanged(UNCHANGED.alreadyApplied, `variant ${variantId} is already ${state.lifecycle === 'RETIRED' ? 'retired' : 'up for retirement'}`);
       if (state.quantity === 0 && state.reserved === 0) return accept(...stamp(state, variantId, now, [{ type: 'InventoryRecordRetired', data: {} }]));
       return change(state, variantId, now, [{ type: 'InventoryRetirementBlocked', data: { quantity: state.quantity, reservedQuantity: state.reserved } }]);
   }

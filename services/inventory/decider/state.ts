@@ -2,10 +2,10 @@
 import { Map as ImmutableMap } from 'immutable';
 import type { InventoryCommands } from '../../../schemas/generated/inventory.commands.ts';
 import type { InventoryEvents, ReservationRejectionReason, StockStatus } from '../../../schemas/generated/inventory.events.ts';
-import type { TopicMessage } from '../../platform/topics.ts';
+import type { OutcomeRecord, TopicMessage } from '../../platform/topics.ts';
 
-/** Events the decider emits; CommandRejected is the processor's, not the decider's. */
-export type InventoryEvent = TopicMessage<Omit<InventoryEvents, 'CommandRejected'>>;
+/** Events the decider emits; the outcome records are the processor's, not the decider's. */
+export type InventoryEvent = TopicMessage<Omit<InventoryEvents, OutcomeRecord>>;
 export type InventoryCommand = TopicMessage<InventoryCommands>;
 
 export const DEFAULT_LOW_STOCK_THRESHOLD = 10;

@@ -1,11 +1,10 @@
 // Inventory's HTTP API (CONTRACT.md). Writes append a command keyed by variant
 // and answer from its outcome; reads come from the read models.
 import { Type } from '@sinclair/typebox';
-import type { InventoryEvents } from '../../../schemas/generated/inventory.events.ts';
-import type { CommandRequests, CommandOutcome } from '../../platform/http/command-request.ts';
-import { conflict, HttpError, notFound } from '../../platform/http/errors.ts';
+import { answerCommand, pendingAnswer } from '../../platform/http/command-answer.ts';
+import type { CommandRequests } from '../../platform/http/command-request.ts';
+import { conflict, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
-import type { ProjectedEvent } from '../../platform/projections/projection.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
 import type { Topics } from '../../platform/topics.ts';
 import { ALLOCATIONS } from '../projections/allocations.ts';
@@ -13,6 +12,7 @@ import { MOVEMENTS } from '../projections/movements.ts';
 import { STOCK } from '../projections/stock.ts';
 import { VALUATION } from '../projections/valuation.ts';
 import { inventoryValue, movementQueries, reservationQueries, reservationView, stockQueries, stockView } from './queries.ts';
+import { INVENTORY_REJECTIONS } from './rejections.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'identifier (letters, digits, . _ : -)' });
 const VariantPath = Type.Object({ variantId: Id });
@@ -46,29 +46,8 @@ export interface InventoryRouteDeps {
   commands: CommandRequests;
 }
 
-type Event<K extends keyof InventoryEvents> = ProjectedEvent & { data: InventoryEvents[K] };
-const find = <K extends keyof InventoryEvents>(events: ProjectedEvent[], type: K) => events.find((e) => e.type === type) as Event<K> | undefined;
 /** Where a reservation can be polled (GET .../reservations/:reservationId). */
 const reservationLocation = (variantId: string, reservationId: string) => `/api/v1/inventory/${variantId}/reservations/${reservationId}`;
-
-const REJECTION_STATUS: Record<string, number> = {
-  UNKNOWN_VARIANT: 404,
-  UNKNOWN_RESERVATION: 404,
-  INVALID_QUANTITY: 400,
-  INSUFFICIENT_STOCK: 409,
-  NOT_RESERVED: 409,
-  RESERVATION_CLOSED: 409,
-  IDEMPOTENCY_CONFLICT: 409,
-  RETIRED: 409,
-};
-
-function rejected(rejection: { code: string; message: string }): never {
-  throw new HttpError(REJECTION_STATUS[rejection.code] ?? 409, rejection.code, rejection.message);
-}
-
-function pending(outcome: CommandOutcome, location: string, body: Record<string, unknown>): RouteResponse {
-  return { status: 202, headers: { location }, body: { ...body, status: 'PENDING', commandId: outcome.commandId, poll: location } };
-}
 
 export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps): Route[] {
   const stock = () => read.db(STOCK);
@@ -79,16 +58,23 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
     return row;
   };
 
-  /** A reservation's first outcome, as the reserve endpoint answers it. */
+  /**
+   * A reservation's decision, answered from the allocations read model: the
+   * same body the first time and every time its reservationId comes again.
+   */
   const reservationAnswer = (variantId: string, reservationId: string): RouteResponse | undefined => {
     const row = reservationQueries.one(allocations(), variantId, reservationId);
     if (!row) return undefined;
     if (row.status === 'REJECTED') {
-      const code = row.rejection_reason === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : `VARIANT_${row.rejection_reason}`;
-      throw conflict(code, `reservation ${reservationId} was rejected: ${row.rejection_reason}`, { reservationId, availableQuantity: row.available_at_decision });
+      const reason = row.rejection_reason ?? 'INSUFFICIENT_STOCK';
+      const code = reason === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : `VARIANT_${reason}`;
+      const why = reason === 'INSUFFICIENT_STOCK' ? `only ${row.available_at_decision} available` : reason.toLowerCase();
+      throw conflict(code, `cannot reserve ${row.requested} of variant ${variantId}: ${why}`, { reservationId, availableQuantity: row.available_at_decision });
     }
-    const current = stockQueries.one(stock(), variantId);
-    return { status: 200, body: { ...reservationView(row), status: 'RESERVED', currentStatus: row.status, availableQuantity: current?.available ?? null } };
+    return {
+      status: 200,
+      body: { reservationId, status: 'RESERVED', quantity: row.units, availableQuantity: row.available_at_decision, expiresAt: row.expires_at === null ? null : new Date(row.expires_at).toISOString() },
+    };
   };
 
   return [
@@ -121,20 +107,11 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
           data: { productVariantId: params.variantId, reservationId, orderId: body.orderId ?? null, quantity: body.quantity, ttlSeconds: body.ttlSeconds ?? null },
         }, correlationId);
         const location = reservationLocation(params.variantId, reservationId);
-        if (!outcome.done) return pending(outcome, location, { reservationId });
-        if (outcome.rejection) {
-          if (outcome.rejection.code === 'ALREADY_APPLIED') return reservationAnswer(params.variantId, reservationId) ?? pending(outcome, location, { reservationId });
-          rejected(outcome.rejection);
-        }
-        const reserved = find(outcome.events, 'StockReserved');
-        if (reserved) {
-          const d = reserved.data;
-          return { status: 200, body: { reservationId, status: 'RESERVED', quantity: d.reservedUnits, availableQuantity: d.availableQuantity, expiresAt: new Date(d.expiresAt).toISOString() } };
-        }
-        const refused = find(outcome.events, 'ReservationRejected')!;
-        const code = refused.data.reason === 'INSUFFICIENT_STOCK' ? 'INSUFFICIENT_STOCK' : `VARIANT_${refused.data.reason}`;
-        throw conflict(code, `cannot reserve ${body.quantity} of variant ${params.variantId}: ${refused.data.reason === 'INSUFFICIENT_STOCK' ? `only ${refused.data.availableQuantity} available` : refused.data.reason.toLowerCase()}`, {
-          reservationId, availableQuantity: refused.data.availableQuantity,
+        return answerCommand(outcome, {
+          rejections: INVENTORY_REJECTIONS,
+          location,
+          pending: { reservationId },
+          decided: () => reservationAnswer(params.variantId, reservationId) ?? pendingAnswer(outcome.commandId, location, { reservationId }),
         });
       },
     }),
@@ -157,12 +134,16 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         const outcome = await commands.send(topics.inventoryCommands, {
           type: 'ReleaseReservation', data: { productVariantId: params.variantId, reservationId: body.reservationId, reason: body.reason ?? null },
         }, correlationId);
-        const location = reservationLocation(params.variantId, body.reservationId);
-        if (!outcome.done) return pending(outcome, location, { reservationId: body.reservationId });
-        if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') rejected(outcome.rejection);
-        const row = reservationQueries.one(allocations(), params.variantId, body.reservationId);
-        const current = stockQueries.one(stock(), params.variantId);
-        return { status: 200, body: { reservationId: body.reservationId, status: row?.status ?? 'RELEASED', availableQuantity: current?.available ?? null } };
+        return answerCommand(outcome, {
+          rejections: INVENTORY_REJECTIONS,
+          location: reservationLocation(params.variantId, body.reservationId),
+          pending: { reservationId: body.reservationId },
+          decided: () => {
+            const row = reservationQueries.one(allocations(), params.variantId, body.reservationId);
+            const current = stockQueries.one(stock(), params.variantId);
+            return { status: 200, body: { reservationId: body.reservationId, status: row?.status ?? 'RELEASED', availableQuantity: current?.available ?? null } };
+          },
+        });
       },
     }),
     route({
@@ -175,10 +156,12 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
           type: 'AdjustStock',
           data: { productVariantId: body.productVariantId, changeType: body.changeType, quantity: body.quantity, orderId: body.orderId ?? null, reservationId: body.reservationId ?? null, reason: body.reason ?? null },
         }, correlationId);
-        const location = `/api/v1/inventory/${body.productVariantId}`;
-        if (!outcome.done) return pending(outcome, location, { productVariantId: body.productVariantId });
-        if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') rejected(outcome.rejection);
-        return { status: 200, body: stockView(requireVariant(body.productVariantId)) };
+        return answerCommand(outcome, {
+          rejections: INVENTORY_REJECTIONS,
+          location: `/api/v1/inventory/${body.productVariantId}`,
+          pending: { productVariantId: body.productVariantId },
+          decided: () => ({ status: 200, body: stockView(requireVariant(body.productVariantId)) }),
+        });
       },
     }),
     route({

@@ -7,12 +7,13 @@
 // return follow. The commands these steps send to inventory are derived from
 // the events (see reactions.ts), in the same transaction.
 import type { PlaceOrder, ReturnOrder } from '../../../schemas/generated/order.commands.ts';
-import { accept, ALREADY_APPLIED, reject, type CommandContext, type Decision } from '../../platform/decider.ts';
+import { accept, reject, unchanged, UNCHANGED, type CommandContext, type Decision as Decided } from '../../platform/decider.ts';
 import type { OrderCommand, OrderEvent, OrderSettings, OrderState } from './state.ts';
 
 type Stamped = 'orderId' | 'version' | 'occurredAt';
 type Draft = OrderEvent extends infer E ? (E extends { type: infer T; data: infer D } ? { type: T; data: Omit<D, Stamped> } : never) : never;
 
+/** Why an order command may not happen: the closed set its callers map to answers. */
 export const REJECTION = {
   invalid: 'INVALID_ORDER',
   idempotencyConflict: 'IDEMPOTENCY_CONFLICT',
@@ -21,6 +22,8 @@ export const REJECTION = {
   invalidTransition: 'INVALID_TRANSITION',
   invalidReturn: 'INVALID_RETURN',
 } as const;
+export type OrderRejection = (typeof REJECTION)[keyof typeof REJECTION];
+type Decision = Decided<OrderEvent, OrderRejection>;
 
 export const MAX_LINES = 50;
 
@@ -39,10 +42,10 @@ function lineProblem(line: PlaceOrder['lines'][number], i: number, currency: str
   return undefined;
 }
 
-function place(state: OrderState, c: PlaceOrder, now: number, settings: OrderSettings): Decision<OrderEvent> {
+function place(state: OrderState, c: PlaceOrder, now: number, settings: OrderSettings): Decision {
   if (state.status !== 'NEW') {
     return state.requestHash === c.requestHash
-      ? reject(ALREADY_APPLIED, `order ${c.orderId} was already placed`)
+      ? unchanged(UNCHANGED.alreadyApplied, `order ${c.orderId} was already placed`)
       : reject(REJECTION.idempotencyConflict, `Idempotency-Key ${c.idempotencyKey} was already used for a different order request`);
   }
   if (c.lines.length < 1 || c.lines.length > MAX_LINES) return reject(REJECTION.invalid, `an order has 1 to ${MAX_LINES} lines, got ${c.lines.length}`);
@@ -82,10 +85,10 @@ function shortLines(state: OrderState) {
   return state.lines.filter((l) => l.outcome === 'REJECTED').map((l) => ({ variantId: l.variantId, sku: l.sku, requested: l.quantity, available: l.available ?? 0 }));
 }
 
-function recordOutcome(state: OrderState, c: { reservationId: string; variantId: string; outcome: 'RESERVED' | 'REJECTED'; availableQuantity: number }, now: number): Decision<OrderEvent> {
+function recordOutcome(state: OrderState, c: { reservationId: string; variantId: string; outcome: 'RESERVED' | 'REJECTED'; availableQuantity: number }, now: number): Decision {
   const line = state.lines.find((l) => l.reservationId === c.reservationId);
   if (!line) return reject(REJECTION.unknownReservation, `order ${state.orderId} has no reservation ${c.reservationId}`);
-  if (line.outcome) return reject(ALREADY_APPLIED, `the outcome of ${c.reservationId} is already recorded`);
+  if (line.outcome) return unchanged(UNCHANGED.alreadyApplied, `the outcome of ${c.reservationId} is already recorded`);
   const recorded: Draft = { type: 'OrderLineReservationRecorded', data: { variantId: c.variantId, reservationId: c.reservationId, outcome: c.outcome, availableQuantity: c.availableQuantity } };
   if (state.status !== 'PENDING') return accept(...stamp(state, state.orderId, now, [recorded])); // late: reactions release it
   const after = state.lines.map((l) => (l === line ? { ...l, outcome: c.outcome, available: c.availableQuantity } : l));
@@ -97,7 +100,7 @@ function recordOutcome(state: OrderState, c: { reservationId: string; variantId:
   return accept(...stamp(state, state.orderId, now, [recorded, conclusion]));
 }
 
-function returnItems(state: OrderState, c: ReturnOrder, now: number): Decision<OrderEvent> {
+function returnItems(state: OrderState, c: ReturnOrder, now: number): Decision {
   if (state.status !== 'PAID' && state.status !== 'RETURNED') return reject(REJECTION.invalidTransition, `order ${state.orderId} is ${state.status}; only a paid order can be returned`);
   if (c.items.length === 0) return reject(REJECTION.invalidReturn, 'a return names at least one item');
   for (const [i, item] of c.items.entries()) {
@@ -112,26 +115,28 @@ function returnItems(state: OrderState, c: ReturnOrder, now: number): Decision<O
 }
 
 export function createDecide(settings: OrderSettings) {
-  return function decide(state: OrderState, command: OrderCommand, { now }: CommandContext): Decision<OrderEvent> {
+  return function decide(state: OrderState, command: OrderCommand, { now }: CommandContext): Decision {
     if (command.type === 'PlaceOrder') return place(state, command.data, now, settings);
     if (state.status === 'NEW') return reject(REJECTION.unknownOrder, `no order ${command.data.orderId}`);
-    const wrongState = (action: string) => reject<OrderEvent>(REJECTION.invalidTransition, `order ${state.orderId} is ${state.status} and cannot be ${action}`);
+    const wrongState = (action: string) => reject(REJECTION.invalidTransition, `order ${state.orderId} is ${state.status} and cannot be ${action}`);
     switch (command.type) {
       case 'RecordReservationOutcome':
         return recordOutcome(state, command.data, now);
       case 'CancelOrder':
-        if (state.status === 'CANCELLED') return reject(ALREADY_APPLIED, `order ${state.orderId} is already cancelled`);
+        if (state.status === 'CANCELLED') return unchanged(UNCHANGED.alreadyApplied, `order ${state.orderId} is already cancelled`);
         if (state.status !== 'PENDING' && state.status !== 'CONFIRMED') return wrongState('cancelled');
         return accept(...stamp(state, state.orderId, now, [{ type: 'OrderCancelled', data: { reason: command.data.reason } }]));
       case 'PayOrder':
-        if (state.status === 'PAID' || state.status === 'RETURNED') return reject(ALREADY_APPLIED, `order ${state.orderId} is already paid`);
+        if (state.status === 'PAID' || state.status === 'RETURNED') return unchanged(UNCHANGED.alreadyApplied, `order ${state.orderId} is already paid`);
         if (state.status !== 'CONFIRMED') return wrongState('paid');
         return accept(...stamp(state, state.orderId, now, [{ type: 'OrderPaid', data: { amountMinor: state.totalMinor } }]));
       case 'ReturnOrder':
         return returnItems(state, command.data, now);
       case 'FlagOrderForReview': {
         const fresh = command.data.reasons.filter((r) => !state.reviewReasons.includes(r));
-        return fresh.length ? accept(...stamp(state, state.orderId, now, [{ type: 'OrderFlaggedForReview', data: { reasons: fresh } }])) : accept();
+        return fresh.length
+          ? accept(...stamp(state, state.orderId, now, [{ type: 'OrderFlaggedForReview', data: { reasons: fresh } }]))
+          : unchanged(UNCHANGED.alreadyApplied, `order ${state.orderId} is already flagged for these reasons`);
       }
       case 'TimeOutOrder': {
         const { asOf } = command.data;
@@ -142,7 +147,7 @@ export function createDecide(settings: OrderSettings) {
         if (state.status === 'CONFIRMED' && asOf >= state.paymentDeadline) {
           return accept(...stamp(state, state.orderId, now, [{ type: 'OrderCancelled', data: { reason: 'PAYMENT_WINDOW_ELAPSED' } }]));
         }
-        return accept();
+        return unchanged(UNCHANGED.noChange, `nothing of order ${state.orderId} is due as of ${new Date(asOf).toISOString()}`);
       }
     }
   };

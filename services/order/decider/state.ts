@@ -1,9 +1,9 @@
 // The state of one order and its checkout saga.
 import type { OrderCommands } from '../../../schemas/generated/order.commands.ts';
 import type { OrderEvents, OrderLine } from '../../../schemas/generated/order.events.ts';
-import type { TopicMessage } from '../../platform/topics.ts';
+import type { OutcomeRecord, TopicMessage } from '../../platform/topics.ts';
 
-export type OrderEvent = TopicMessage<Omit<OrderEvents, 'CommandRejected'>>;
+export type OrderEvent = TopicMessage<Omit<OrderEvents, OutcomeRecord>>;
 export type OrderCommand = TopicMessage<OrderCommands>;
 export type OrderStatus = 'NEW' | 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED' | 'PAID' | 'RETURNED';
 

@@ -5,7 +5,8 @@ import type { OrderCommands, PlaceOrder } from '../../../schemas/generated/order
 import type { ProductDetailsReplies } from '../../../schemas/generated/product.details.replies.ts';
 import type { ProductDetailsRequests } from '../../../schemas/generated/product.details.requests.ts';
 import type { CommandRequests } from '../../platform/http/command-request.ts';
-import { conflict, HttpError, notFound } from '../../platform/http/errors.ts';
+import { answerCommand } from '../../platform/http/command-answer.ts';
+import { conflict, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
 import type { RequestReplyClient } from '../../platform/messaging/request-reply.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
@@ -15,20 +16,13 @@ import { CATALOGUE_SNAPSHOT } from '../projections/catalogue-snapshot.ts';
 import { ORDER_ITEMS } from '../projections/order-items.ts';
 import { ORDERS } from '../projections/orders.ts';
 import { itemView, orderQueries, orderView } from './queries.ts';
+import { ORDER_REJECTIONS } from './rejections.ts';
 import type { StatusWatchers } from './status-watchers.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 const OrderPath = Type.Object({ id: Id });
 const STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'PAID', 'RETURNED'];
 const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false });
-
-const REJECTION_STATUS: Record<string, number> = {
-  INVALID_ORDER: 422,
-  INVALID_RETURN: 422,
-  IDEMPOTENCY_CONFLICT: 409,
-  INVALID_TRANSITION: 409,
-  UNKNOWN_ORDER: 404,
-};
 
 /** How long a long-poll waits for an order it does not know yet to appear. */
 const UNKNOWN_ORDER_GRACE_MS = 5_000;
@@ -74,13 +68,12 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
 
   async function act(orderId: string, message: TopicMessage<OrderCommands>, correlationId: string): Promise<RouteResponse> {
     requireOrder(orderId);
-    const outcome = await commands.send(topics.orderCommands, message, correlationId);
-    const location = `/api/v1/orders/${orderId}`;
-    if (!outcome.done) return { status: 202, headers: { location }, body: { orderId, status: 'PENDING', commandId: outcome.commandId, poll: location } };
-    if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') {
-      throw new HttpError(REJECTION_STATUS[outcome.rejection.code] ?? 409, outcome.rejection.code, outcome.rejection.message);
-    }
-    return { status: 200, body: requireOrder(orderId) };
+    return answerCommand(await commands.send(topics.orderCommands, message, correlationId), {
+      rejections: ORDER_REJECTIONS,
+      location: `/api/v1/orders/${orderId}`,
+      pending: { orderId },
+      decided: () => ({ status: 200, body: requireOrder(orderId) }),
+    });
   }
 
   return [
@@ -88,16 +81,18 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       method: 'post', path: '/api/v1/orders', scope: 'orders:write', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
-      responses: { 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
+      responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
         const key = headers['idempotency-key'];
         const orderId = orderIdFor(body.customerId, key);
         const requestHash = crypto.createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items: body.items })).digest('hex');
         const location = `/api/v1/orders/${orderId}`;
         const existing = orderQueries.order(read.db(ORDERS), orderId);
+        // The same key again: the order as it stands (the first answer was 202, placed).
+        const asItStands = (): RouteResponse => ({ status: 200, headers: { location }, body: requireOrder(orderId) });
         if (existing) {
           if (existing.request_hash !== requestHash) throw conflict('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${key} was already used for a different order request`);
-          return { status: 202, headers: { location }, body: { orderId, status: existing.status } };
+          return asItStands();
         }
         const snapshot = orderQueries.snapshot(read.db(CATALOGUE_SNAPSHOT), body.items.map((i) => i.variantId));
         const lines: PlaceOrder['lines'] = body.items.map((item) => {
@@ -110,11 +105,13 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
           type: 'PlaceOrder',
           data: { orderId, customerId: body.customerId, currency, lines, idempotencyKey: key, requestHash, priceNotes: check.notes, reviewReasons: check.reviewReasons },
         }, correlationId);
-        if (outcome.done && outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') {
-          const message = outcome.rejection.message.replace(/^lines\[/, 'items[');
-          throw new HttpError(REJECTION_STATUS[outcome.rejection.code] ?? 409, outcome.rejection.code, message);
-        }
-        return { status: 202, headers: { location }, body: { orderId, status: view(orderId)?.status ?? 'PENDING' } };
+        return answerCommand(outcome, {
+          rejections: ORDER_REJECTIONS,
+          location,
+          pending: { orderId },
+          rejectionMessage: (message) => message.replace(/^lines\[/, 'items['),
+          decided: (decided) => (decided.status === 'accepted' ? { status: 202, headers: { location }, body: { orderId, status: view(orderId)?.status ?? 'PENDING' } } : asItStands()),
+        });
       },
     }),
     route({

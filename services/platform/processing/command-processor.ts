@@ -30,10 +30,10 @@ export interface Outbound {
   message: Message;
 }
 
-export interface AggregateDefinition<S, C extends Message, E extends Message> {
+export interface AggregateDefinition<S, C extends Message, E extends Message, R extends string = string> {
   /** Service name, the events' ce_source. */
   name: string;
-  decider: Decider<S, C, E>;
+  decider: Decider<S, C, E, R>;
   commands: TopicDescriptor;
   events: TopicDescriptor;
   versionOfState(state: S): number;
@@ -54,10 +54,10 @@ export interface AggregateDefinition<S, C extends Message, E extends Message> {
   uniqueKeys?(state: S): string[];
 }
 
-export interface CommandProcessorOptions<S, C extends Message, E extends Message> {
+export interface CommandProcessorOptions<S, C extends Message, E extends Message, R extends string = string> {
   kafka: Kafka;
   codec: Codec;
-  definition: AggregateDefinition<S, C, E>;
+  definition: AggregateDefinition<S, C, E, R>;
   groupId: string;
   logger: Logger;
   maxPerTransaction?: number;
@@ -72,7 +72,7 @@ export interface CommandProcessorOptions<S, C extends Message, E extends Message
 
 export interface Decided {
   type: string;
-  outcome: 'accepted' | 'rejected' | 'dead-lettered';
+  outcome: 'accepted' | 'unchanged' | 'rejected' | 'dead-lettered';
   /** The events the command produced. */
   events: Message[];
   /** From the command being issued to its outcome being decided. */
@@ -96,7 +96,7 @@ interface PartitionStore<S> {
   eventsOffset: bigint;
 }
 
-export function createCommandProcessor<S, C extends Message, E extends Message>(options: CommandProcessorOptions<S, C, E>): CommandProcessor {
+export function createCommandProcessor<S, C extends Message, E extends Message, R extends string>(options: CommandProcessorOptions<S, C, E, R>): CommandProcessor {
   const { kafka, codec, definition, groupId, logger } = options;
   const { decider, commands, events } = definition;
   const stores = new Map<number, PartitionStore<S>>();
@@ -277,11 +277,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
       });
       try {
         const decision = decider.decide(state, command, { now, owner });
-        if (decision.ok) {
-          if (decision.events.length === 0) {
-            decided.push(outcomeOf('accepted', []));
-            continue;
-          }
+        if (decision.outcome === 'accepted') {
           const next = fold(decider, state, decision.events);
           const outcome = await outcomeRecords(aggregateId, partition, meta, decision.events, now);
           records.push(...outcome.map((o) => o.record));
@@ -294,11 +290,15 @@ export function createCommandProcessor<S, C extends Message, E extends Message>(
           overlay.set(aggregateId, next);
           decided.push(outcomeOf('accepted', decision.events));
         } else {
-          const rejection = { type: 'CommandRejected', data: { aggregateId, commandType: command.type, code: decision.code, message: decision.message, occurredAt: now } };
-          const [outcome] = await outcomeRecords(aggregateId, partition, meta, [rejection], now);
+          // Nothing changes, and the answer still goes on the log: whoever waits for it gets it at once.
+          const answer: Message =
+            decision.outcome === 'rejected'
+              ? { type: 'CommandRejected', data: { aggregateId, commandType: command.type, code: decision.code, message: decision.message, occurredAt: now } }
+              : { type: 'CommandUnchanged', data: { aggregateId, commandType: command.type, reason: decision.reason, message: decision.message, occurredAt: now } };
+          const [outcome] = await outcomeRecords(aggregateId, partition, meta, [answer], now);
           records.push(outcome!.record);
           eventsWritten++;
-          decided.push(outcomeOf('rejected', [rejection]));
+          decided.push(outcomeOf(decision.outcome, [answer]));
         }
       } catch (error) {
         // A decider is pure: retrying what threw would throw again.

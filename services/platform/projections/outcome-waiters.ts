@@ -9,6 +9,8 @@ export interface OutcomeWaiters {
   /** Resolves with the command's outcome events, or undefined after the timeout. */
   wait(commandId: string, timeoutMs: number): Promise<ProjectedEvent[] | undefined>;
   observe(event: ProjectedEvent): void;
+  /** Stops waiting (the command was never sent): the wait resolves with undefined. */
+  cancel(commandId: string): void;
   pending(): number;
 }
 
@@ -41,6 +43,13 @@ export function createOutcomeWaiters(): OutcomeWaiters {
         waiters.delete(id);
         waiter.resolve(waiter.events);
       }
+    },
+    cancel(commandId) {
+      const waiter = waiters.get(commandId);
+      if (!waiter) return;
+      clearTimeout(waiter.timer);
+      waiters.delete(commandId);
+      waiter.resolve(undefined);
     },
     pending: () => waiters.size,
   };

@@ -6,9 +6,9 @@ import { createTranslator, type TranslatorOptions } from '../processing/translat
 import type { RecordMap } from '../topics.ts';
 import type { Component, ServiceContext } from './service.ts';
 
-export function processorComponent<S, C extends Message, E extends Message>(
+export function processorComponent<S, C extends Message, E extends Message, R extends string>(
   context: ServiceContext,
-  definition: AggregateDefinition<S, C, E>,
+  definition: AggregateDefinition<S, C, E, R>,
   onDecided?: (decided: Decided) => void,
 ): Component {
   const { kafka, codec, config, logger, metrics, health, service } = context;

@@ -11,13 +11,14 @@
 // command comes first in the log gets it; the other is refused.
 import type { CreateProduct, UpdateProductDetails } from '../../../schemas/generated/product.commands.ts';
 import type { VariantStatus } from '../../../schemas/generated/product.events.ts';
-import { accept, ALREADY_APPLIED, reject, type CommandContext, type Decision } from '../../platform/decider.ts';
+import { accept, reject, unchanged, UNCHANGED, type CommandContext, type Decision as Decided } from '../../platform/decider.ts';
 import { isCurrency } from '../../platform/money.ts';
 import { skuKey, type ProductCommand, type ProductEvent, type ProductState } from './state.ts';
 
 type Stamped = 'productId' | 'version' | 'occurredAt';
 type Draft = ProductEvent extends infer E ? (E extends { type: infer T; data: infer D } ? { type: T; data: Omit<D, Stamped> } : never) : never;
 
+/** Why a catalogue command may not happen: the closed set its callers map to answers. */
 export const REJECTION = {
   invalid: 'INVALID_PRODUCT',
   exists: 'PRODUCT_EXISTS',
@@ -27,6 +28,8 @@ export const REJECTION = {
   discontinued: 'PRODUCT_DISCONTINUED',
   variantDeleted: 'VARIANT_DELETED',
 } as const;
+export type ProductRejection = (typeof REJECTION)[keyof typeof REJECTION];
+type Decision = Decided<ProductEvent, ProductRejection>;
 
 export const LIMITS = { variants: 100, name: 200, description: 5000, category: 100, attributes: 20, maxPriceMinor: 1e12, maxStock: 10_000_000 } as const;
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -35,7 +38,7 @@ function stamp(state: ProductState, productId: string, now: number, drafts: Draf
   return drafts.map((d, i) => ({ type: d.type, data: { ...d.data, productId, version: state.version + i + 1, occurredAt: now } }) as ProductEvent);
 }
 
-function problemsOfCreate(c: CreateProduct, owner: CommandContext['owner']): { code: string; message: string } | undefined {
+function problemsOfCreate(c: CreateProduct, owner: CommandContext['owner']): { code: ProductRejection; message: string } | undefined {
   const invalid = (message: string) => ({ code: REJECTION.invalid, message });
   if (!c.name.trim() || c.name.length > LIMITS.name) return invalid(`name must have 1 to ${LIMITS.name} characters`);
   if ((c.description?.length ?? 0) > LIMITS.description) return invalid(`description must have at most ${LIMITS.description} characters`);
@@ -59,10 +62,10 @@ function problemsOfCreate(c: CreateProduct, owner: CommandContext['owner']): { c
   return undefined;
 }
 
-function create(state: ProductState, c: CreateProduct, { now, owner }: CommandContext): Decision<ProductEvent> {
+function create(state: ProductState, c: CreateProduct, { now, owner }: CommandContext): Decision {
   if (state.exists) {
     const same = state.name === c.name && state.variants.size === c.variants.length && c.variants.every((v) => state.variants.get(v.variantId)?.sku === v.sku);
-    return same ? reject(ALREADY_APPLIED, `product ${c.productId} was already created`) : reject(REJECTION.exists, `product ${c.productId} already exists`);
+    return same ? unchanged(UNCHANGED.alreadyApplied, `product ${c.productId} was already created`) : reject(REJECTION.exists, `product ${c.productId} already exists`);
   }
   const problem = problemsOfCreate(c, owner);
   if (problem) return reject(problem.code, problem.message);
@@ -79,7 +82,7 @@ function create(state: ProductState, c: CreateProduct, { now, owner }: CommandCo
   );
 }
 
-function update(state: ProductState, c: UpdateProductDetails, now: number): Decision<ProductEvent> {
+function update(state: ProductState, c: UpdateProductDetails, now: number): Decision {
   const next = {
     name: c.name === null ? state.name : c.name.trim(),
     description: c.description === null ? state.description : c.description || null,
@@ -88,19 +91,19 @@ function update(state: ProductState, c: UpdateProductDetails, now: number): Deci
   if (!next.name || next.name.length > LIMITS.name) return reject(REJECTION.invalid, `name must have 1 to ${LIMITS.name} characters`);
   if ((next.description?.length ?? 0) > LIMITS.description) return reject(REJECTION.invalid, `description must have at most ${LIMITS.description} characters`);
   if ((next.category?.length ?? 0) > LIMITS.category) return reject(REJECTION.invalid, `category must have at most ${LIMITS.category} characters`);
-  if (next.name === state.name && next.description === state.description && next.category === state.category) return accept();
+  if (next.name === state.name && next.description === state.description && next.category === state.category) return unchanged(UNCHANGED.noChange, `product ${state.productId} already has these details`);
   return accept(...stamp(state, c.productId, now, [{ type: 'ProductUpdated', data: next }]));
 }
 
 /** A variant's move to a status, unless it already has it or it is past it. */
-function moveVariant(state: ProductState, variantId: string, to: VariantStatus, from: VariantStatus[], reason: string | null, now: number): Decision<ProductEvent> {
+function moveVariant(state: ProductState, variantId: string, to: VariantStatus, from: VariantStatus[], reason: string | null, now: number): Decision {
   const v = state.variants.get(variantId);
   if (!v) return reject(REJECTION.unknownVariant, `product ${state.productId} has no variant ${variantId}`);
-  if (!from.includes(v.status)) return accept();
+  if (!from.includes(v.status)) return unchanged(UNCHANGED.noChange, `variant ${variantId} is ${v.status}, so it does not become ${to}`);
   return accept(...stamp(state, state.productId, now, [{ type: 'ProductVariantUpdated', data: { variantId, sku: v.sku, status: to, reason } }]));
 }
 
-export function decide(state: ProductState, command: ProductCommand, context: CommandContext): Decision<ProductEvent> {
+export function decide(state: ProductState, command: ProductCommand, context: CommandContext): Decision {
   const { now } = context;
   if (command.type === 'CreateProduct') return create(state, command.data, context);
   if (!state.exists) return reject(REJECTION.unknownProduct, `no product ${command.data.productId}`);
@@ -114,11 +117,11 @@ export function decide(state: ProductState, command: ProductCommand, context: Co
       if (v.status === 'DELETED') return reject(REJECTION.variantDeleted, `variant ${variantId} is deleted`);
       if (state.discontinued) return reject(REJECTION.discontinued, `product ${state.productId} is discontinued`);
       if (priceMinor < 0 || priceMinor > LIMITS.maxPriceMinor) return reject(REJECTION.invalid, `price must be between 0 and ${LIMITS.maxPriceMinor} minor units`);
-      if (priceMinor === v.priceMinor) return accept();
+      if (priceMinor === v.priceMinor) return unchanged(UNCHANGED.noChange, `variant ${variantId} already has this price`);
       return accept(...stamp(state, state.productId, now, [{ type: 'ProductPriceChanged', data: { variantId, currency: state.currency, oldPriceMinor: v.priceMinor, newPriceMinor: priceMinor } }]));
     }
     case 'DiscontinueProduct': {
-      if (state.discontinued) return reject(ALREADY_APPLIED, `product ${state.productId} is already discontinued`);
+      if (state.discontinued) return unchanged(UNCHANGED.alreadyApplied, `product ${state.productId} is already discontinued`);
       const live = [...state.variants.values()].filter((v) => v.status !== 'DELETED' && v.status !== 'DISCONTINUED');
       return accept(
         ...stamp(state, state.productId, now, [
@@ -130,7 +133,7 @@ export function decide(state: ProductState, command: ProductCommand, context: Co
     case 'DeleteVariant': {
       const v = state.variants.get(command.data.variantId);
       if (!v) return reject(REJECTION.unknownVariant, `product ${state.productId} has no variant ${command.data.variantId}`);
-      if (v.status === 'DELETED') return reject(ALREADY_APPLIED, `variant ${v.variantId} is already deleted`);
+      if (v.status === 'DELETED') return unchanged(UNCHANGED.alreadyApplied, `variant ${v.variantId} is already deleted`);
       return accept(...stamp(state, state.productId, now, [{ type: 'ProductVariantDeleted', data: { variantId: v.variantId, sku: v.sku } }]));
     }
     case 'RecordInventoryReady':

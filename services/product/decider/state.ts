@@ -1,9 +1,9 @@
 // The state of one product and its variants, as the product decider sees it.
 import type { ProductCommands } from '../../../schemas/generated/product.commands.ts';
 import type { ProductEvents, VariantStatus } from '../../../schemas/generated/product.events.ts';
-import type { TopicMessage } from '../../platform/topics.ts';
+import type { OutcomeRecord, TopicMessage } from '../../platform/topics.ts';
 
-export type ProductEvent = TopicMessage<Omit<ProductEvents, 'CommandRejected'>>;
+export type ProductEvent = TopicMessage<Omit<ProductEvents, OutcomeRecord>>;
 export type ProductCommand = TopicMessage<ProductCommands>;
 
 export interface VariantState {

@@ -4,7 +4,8 @@ import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { ProductCommands } from '../../../schemas/generated/product.commands.ts';
 import type { CommandRequests } from '../../platform/http/command-request.ts';
-import { badRequest, HttpError, notFound } from '../../platform/http/errors.ts';
+import { answerCommand } from '../../platform/http/command-answer.ts';
+import { badRequest, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
 import { CURRENCIES, fromMinor, toMinor } from '../../platform/money.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
@@ -15,6 +16,7 @@ import { PRICES } from '../projections/prices.ts';
 import { SEARCH } from '../projections/search.ts';
 import { STOCK_VIEW } from '../projections/stock-view.ts';
 import { catalogueQueries, productViews, variantView } from './queries.ts';
+import { PRODUCT_REJECTIONS } from './rejections.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 const Price = Type.Number({ minimum: 0, maximum: 1e10 });
@@ -43,16 +45,6 @@ const PatchBody = Type.Object({
   category: Type.Optional(Text(100)),
 }, { additionalProperties: false, minProperties: 1 });
 
-const REJECTION_STATUS: Record<string, number> = {
-  INVALID_PRODUCT: 400,
-  UNKNOWN_PRODUCT: 404,
-  UNKNOWN_VARIANT: 404,
-  PRODUCT_EXISTS: 409,
-  SKU_TAKEN: 409,
-  PRODUCT_DISCONTINUED: 409,
-  VARIANT_DELETED: 409,
-};
-
 export interface ProductRouteDeps {
   topics: Topics;
   read: ProjectionRunner;
@@ -69,15 +61,18 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
     return p;
   };
 
-  /** Sends a catalogue command and answers with the product as it then stands. */
-  async function change(productId: string, message: TopicMessage<ProductCommands>, correlationId: string, okStatus = 200): Promise<RouteResponse> {
-    const outcome = await commands.send(topics.productCommands, message, correlationId);
+  /** Sends a catalogue command and answers with the product as it then stands (201 for one it created). */
+  async function change(productId: string, message: TopicMessage<ProductCommands>, correlationId: string, created = false): Promise<RouteResponse> {
     const location = `/api/v1/products/${productId}`;
-    if (!outcome.done) return { status: 202, headers: { location }, body: { id: productId, status: 'PENDING', commandId: outcome.commandId, poll: location } };
-    if (outcome.rejection && outcome.rejection.code !== 'ALREADY_APPLIED') {
-      throw new HttpError(REJECTION_STATUS[outcome.rejection.code] ?? 409, outcome.rejection.code, outcome.rejection.message);
-    }
-    return { status: okStatus, headers: okStatus === 201 ? { location } : {}, body: requireProduct(productId) };
+    return answerCommand(await commands.send(topics.productCommands, message, correlationId), {
+      rejections: PRODUCT_REJECTIONS,
+      location,
+      pending: { id: productId },
+      decided: (outcome) =>
+        created && outcome.status === 'accepted'
+          ? { status: 201, headers: { location }, body: requireProduct(productId) }
+          : { status: 200, body: requireProduct(productId) },
+    });
   }
 
   return [
@@ -94,7 +89,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
         return change(productId, {
           type: 'CreateProduct',
           data: { productId, name: body.name, description: body.description ?? null, category: body.category ?? null, currency: body.currency, variants },
-        }, correlationId, 201);
+        }, correlationId, true);
       },
     }),
     route({
