@@ -83,6 +83,10 @@ export async function startRegistry(log: (line: string) => void, stack: Stack = 
     '-Dquarkus.log.console.color=false',
     // GET /subjects lists at most this many (default 1000); test runs add ~55 each.
     '-Dapicurio.ccompat.max-subjects=1000000',
+    // Look schemas up by their canonical form, as Confluent's registry does: a
+    // client that formats a schema differently (Confluent's serializers with
+    // auto.register.schemas=false, another language's Avro library) finds it.
+    '-Dapicurio.ccompat.use-canonical-hash=true',
     '-jar', jar,
   ]);
   await waitFor(stack.registry, pid, 120_000, () => registryReady(stack.registryUrl));

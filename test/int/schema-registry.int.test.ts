@@ -25,11 +25,9 @@ describe('schemas on the real registry', function () {
       env: { ...process.env, TOPIC_PREFIX: env.prefix },
     });
     expect(result.status, result.stderr).to.equal(0);
-    expect(result.stdout).to.match(/^schemas: 55 subjects registered/);
-
     const url = env.config.schemaRegistryUrl;
     const expected = schemaCatalog().flatMap((t) => t.records.map((r) => subjectName(`${env.prefix}${t.topic}`, r)));
-    expect(expected).to.have.length(55);
+    expect(result.stdout).to.match(new RegExp(`^schemas: ${expected.length} subjects registered`));
     for (const subject of expected) {
       const res = await fetch(`${url}/subjects/${encodeURIComponent(subject)}/versions`);
       expect(res.status, subject).to.equal(200);
@@ -39,6 +37,33 @@ describe('schemas on the real registry', function () {
     expect(config.compatibilityLevel).to.equal('BACKWARD_TRANSITIVE');
     const versions = (await (await fetch(`${url}/subjects/${env.prefix}inventory.events-commerce.inventory.StockReserved/versions`)).json()) as number[];
     expect(versions).to.deep.equal([1]);
+  });
+
+  it('finds every schema from a differently formatted copy, as a Confluent client looks it up (auto.register.schemas=false)', async () => {
+    // Confluent's serializers look a schema up by subject without registering
+    // it, from however their Avro library prints it; Confluent's registry
+    // compares canonical forms. Here: other indentation, keys in another order.
+    const url = env.config.schemaRegistryUrl;
+    const reordered = (value: unknown): unknown =>
+      Array.isArray(value) ? value.map(reordered) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reordered(v)])) : value;
+    const registry = createRegistryClient(url);
+    const missing: string[] = [];
+    for (const { topic, records } of schemaCatalog()) {
+      for (const record of records) {
+        const subject = subjectName(`${env.prefix}${topic}`, record);
+        const { id } = await registerRecord(registry, url, subject, record);
+        const copy = JSON.stringify(reordered(record.schema), null, 4);
+        expect(copy).to.not.equal(JSON.stringify(record.schema));
+        const res = await fetch(`${url}/subjects/${encodeURIComponent(subject)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+          body: JSON.stringify({ schema: copy }),
+        });
+        const body = (await res.json()) as { id?: number; message?: string };
+        if (res.status !== 200 || body.id !== id) missing.push(`${subject}: HTTP ${res.status} ${JSON.stringify(body).slice(0, 200)}`);
+      }
+    }
+    expect(missing).to.deep.equal([]);
   });
 
   it('refuses an incompatible evolution, naming subject and field; accepts a compatible one', async () => {
