@@ -7,12 +7,14 @@ import crypto from 'node:crypto';
 import { runCli } from './cli.ts';
 import { tokenFor } from './local-auth.ts';
 import { loadConfig } from '../services/platform/config.ts';
+import { servicePorts } from './service-ports.ts';
 
 const config = loadConfig();
+const ports = servicePorts();
 const base = {
-  product: `http://127.0.0.1:${config.ports.product}`,
-  inventory: `http://127.0.0.1:${config.ports.inventory}`,
-  order: `http://127.0.0.1:${config.ports.order}`,
+  product: `http://127.0.0.1:${ports.product}`,
+  inventory: `http://127.0.0.1:${ports.inventory}`,
+  order: `http://127.0.0.1:${ports.order}`,
 };
 const run = crypto.randomBytes(2).toString('hex').toUpperCase();
 

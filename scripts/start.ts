@@ -15,6 +15,7 @@ import { loadConfig, type PlatformConfig } from '../services/platform/config.ts'
 import { namespacedDataDir } from '../services/platform/projections/store.ts';
 import { IDENTITIES } from '../services/platform/http/scopes.ts';
 import { describeAcls, prepareNamespace } from '../services/platform/topology/prepare.ts';
+import { servicePorts } from './service-ports.ts';
 
 const SERVICES = ['inventory', 'product', 'order'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -119,6 +120,7 @@ runCli('start', async () => {
   const secure = args.includes('--secure');
   if (secure && process.env.KAFKA_BROKERS) throw new UsageError('--secure runs the embedded secure stack; with KAFKA_BROKERS set, configure KAFKA_SSL_*/KAFKA_SASL_* instead');
   const config = loadConfig(secure ? { ...process.env, ...secureClientEnv('admin') } : process.env);
+  const ports = servicePorts();
   const serviceEnv = (name: ServiceName) => (secure ? secureClientEnv(name) : ownCredentials(name));
   let startedStack = false;
   if (config.kafka.embedded || secure) {
@@ -154,7 +156,7 @@ runCli('start', async () => {
     });
   }
   try {
-    await Promise.all(SERVICES.map((name) => waitReady(name, config.ports[name], children.get(name)!)));
+    await Promise.all(SERVICES.map((name) => waitReady(name, ports[name], children.get(name)!)));
   } catch (error) {
     await stopAll(1, (error as Error).message);
     return;
@@ -163,16 +165,16 @@ runCli('start', async () => {
   console.log(`
   commerce-core is running${config.topicPrefix ? ` (topic prefix '${config.topicPrefix}')` : ''}
 
-    product    ${url(config.ports.product)}/api/v1/products      (OpenAPI: ${url(config.ports.product)}/openapi.json)
-    inventory  ${url(config.ports.inventory)}/api/v1/inventory     (OpenAPI: ${url(config.ports.inventory)}/openapi.json)
-    order      ${url(config.ports.order)}/api/v1/orders        (OpenAPI: ${url(config.ports.order)}/openapi.json)
+    product    ${url(ports.product)}/api/v1/products      (OpenAPI: ${url(ports.product)}/openapi.json)
+    inventory  ${url(ports.inventory)}/api/v1/inventory     (OpenAPI: ${url(ports.inventory)}/openapi.json)
+    order      ${url(ports.order)}/api/v1/orders        (OpenAPI: ${url(ports.order)}/openapi.json)
 
     health     /health/live, /health/ready    metrics  /metrics (each service)
     Kafka      ${config.kafka.brokers.join(',')}${secure ? ' (SASL_SSL; each service as its own SCRAM principal, ACLs from topology/access.yaml)' : ''}
     registry   ${config.schemaRegistryUrl}
     data       ${namespacedDataDir(config.dataDir, config.topicPrefix)}
 
-${auth ? tokenHelp(auth, url(config.ports.product)) : `    HTTP auth  ${config.http.auth.mode === 'off' ? 'off (HTTP_AUTH=off): every endpoint is open' : 'bearer tokens from your identity provider'}\n`}
+${auth ? tokenHelp(auth, url(ports.product)) : `    HTTP auth  ${config.http.auth.mode === 'off' ? 'off (HTTP_AUTH=off): every endpoint is open' : 'bearer tokens from your identity provider'}\n`}
   Try it: npm run demo        Stop: Ctrl-C
 `);
 });

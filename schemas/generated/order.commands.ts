@@ -5,12 +5,14 @@ import type { FlagOrderForReview } from './order.commands/FlagOrderForReview.ts'
 import type { PayOrder } from './order.commands/PayOrder.ts';
 import type { PlaceOrder } from './order.commands/PlaceOrder.ts';
 import type { CommerceOrderCommands as CommerceOrderCommands_PlacedLine } from './order.commands/PlaceOrder.ts';
+import type { CommerceOrderCommands as CommerceOrderCommands_PriceSource } from './order.commands/PlaceOrder.ts';
 import type { RecordReservationOutcome } from './order.commands/RecordReservationOutcome.ts';
 import type { CommerceOrderCommands as CommerceOrderCommands_LineReservationOutcome } from './order.commands/RecordReservationOutcome.ts';
 import type { ReturnOrder } from './order.commands/ReturnOrder.ts';
 import type { CommerceOrderCommands as CommerceOrderCommands_ReturnedItem } from './order.commands/ReturnOrder.ts';
 import type { TimeOutOrder } from './order.commands/TimeOutOrder.ts';
 export type PlacedLine = CommerceOrderCommands_PlacedLine.PlacedLine;
+export type PriceSource = CommerceOrderCommands_PriceSource.PriceSource;
 export type LineReservationOutcome = CommerceOrderCommands_LineReservationOutcome.LineReservationOutcome;
 export type ReturnedItem = CommerceOrderCommands_ReturnedItem.ReturnedItem;
 export type { CancelOrder, FlagOrderForReview, PayOrder, PlaceOrder, RecordReservationOutcome, ReturnOrder, TimeOutOrder };

@@ -9,44 +9,52 @@ import { runService, type ServiceDefinition } from '../platform/runtime/service.
 import type { ProductDetailsReplies } from '../../schemas/generated/product.details.replies.ts';
 import type { ProductDetailsRequests } from '../../schemas/generated/product.details.requests.ts';
 import { orderAggregate } from './aggregate.ts';
+import { orderSettings, type OrderServiceSettings } from './config.ts';
+import { countFlaggedOrders } from './metrics.ts';
+import { createProductDetails } from './product-details.ts';
 import { discontinuationFlagger } from './discontinuation-flagger.ts';
 import { orderRoutes } from './http/routes.ts';
 import { createStatusWatchers } from './http/status-watchers.ts';
 import { inventoryToOrders } from './inventory-translator.ts';
 import { orderReadModels } from './read-models.ts';
 
-export const orderService: ServiceDefinition = {
+/** The order service over the given read models (tests give it a catalogue copy that lags). */
+export const orderServiceWith = (readModels: typeof orderReadModels): ServiceDefinition<OrderServiceSettings> => ({
   name: 'order',
+  settings: orderSettings,
   writes: (topics) => [topics.orderCommands, topics.orderEvents, topics.inventoryCommands, topics.productDetailsRequests],
-  components: (context) => {
-    const { kafka, codec, topics, config, logger } = context;
+  components: (context, settings) => {
+    const { kafka, codec, topics, config, logger, metrics } = context;
     const watchers = createStatusWatchers();
-    const productDetails = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
+    const requestReply = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
       kafka,
       codec,
       source: 'order',
       requests: topics.productDetailsRequests,
       replies: topics.productDetailsReplies,
       groupPrefix: `${config.topicPrefix}order-product-details`,
-      timeoutMs: 1500,
+      timeoutMs: settings.productDetails.timeoutMs,
       logger: logger.child({ component: 'product-details' }),
     });
+    const productDetails = createProductDetails(requestReply, settings.productDetails, logger.child({ component: 'product-details' }), metrics);
     const api = createApi(context, {
-      port: config.ports.order,
-      projections: orderReadModels(topics),
-      routes: (deps) => orderRoutes({ topics, watchers, productDetails, priceCheckTimeoutMs: 1500, ...deps }),
+      port: settings.port,
+      projections: readModels(topics),
+      routes: (deps) => orderRoutes({ topics, watchers, productDetails, ...deps }),
       onEvent: (event) => {
         if (event.topic === topics.orderEvents.baseName && typeof event.data.orderId === 'string') watchers.notify(event.data.orderId);
       },
     });
     return [
-      processorComponent(context, orderAggregate(topics, config.order)),
+      processorComponent(context, orderAggregate(topics, settings.saga), countFlaggedOrders(metrics)),
       translatorComponent(context, { name: 'inventory-translator', role: 'processor', from: topics.inventoryEvents, translate: inventoryToOrders(topics) }),
-      { name: 'product-details', role: 'api', start: () => productDetails.start(), stop: () => productDetails.stop() },
+      { name: 'product-details', role: 'api', start: () => requestReply.start(), stop: () => requestReply.stop() },
       ...api.components,
       translatorComponent(context, { name: 'discontinuation-flagger', role: 'api', from: topics.productEvents, translate: discontinuationFlagger(topics, api.read) }),
     ];
   },
-};
+});
+
+export const orderService = orderServiceWith(orderReadModels);
 
 if (import.meta.url === `file://${process.argv[1]}`) runService(orderService);

@@ -1,22 +1,19 @@
-// The price check at order creation: each line's snapshot (from the order
-// service's own view of the catalogue) against the product service's current
-// answer. A line more than 1% off is noted; the order is flagged for review
-// when its total differs by more than 10 currency units or any line by more
-// than 10%, or when the product service says a variant no longer sells.
+// The price check at placement (seed 004 §6.2): each line is priced from the
+// product service's latest data when it answered in time; where the order
+// service's own catalogue copy says otherwise, the difference is recorded. A
+// line more than 1% off is noted; the order is flagged for review when a line
+// is more than 10% off or its total differs by more than 10 currency units.
 import { fromMinor, minorDigits } from '../platform/money.ts';
 
-export interface SnapshotLine {
-  variantId: string;
+export interface ComparedLine {
+  /** Position in the order, for messages: lines[i]. */
+  index: number;
   sku: string;
   quantity: number;
-  unitPriceMinor: number;
-}
-
-export interface CurrentPrice {
-  variantId: string;
-  found: boolean;
-  priceMinor: number | null;
-  status: string | null;
+  /** What the order service's copy of the catalogue says. */
+  copyPriceMinor: number;
+  /** What the product service says now: the price the line gets. */
+  latestPriceMinor: number;
 }
 
 export interface PriceCheck {
@@ -28,32 +25,24 @@ export const LINE_NOTE_RATIO = 0.01;
 export const LINE_REVIEW_RATIO = 0.1;
 export const TOTAL_REVIEW_UNITS = 10;
 
-export function checkPrices(currency: string, lines: SnapshotLine[], current: CurrentPrice[]): PriceCheck {
-  const byVariant = new Map(current.map((c) => [c.variantId, c]));
+export function checkPrices(currency: string, lines: ComparedLine[]): PriceCheck {
   const notes: string[] = [];
   const reviewReasons: string[] = [];
-  let snapshotTotal = 0;
-  let currentTotal = 0;
+  let copyTotal = 0;
+  let latestTotal = 0;
   const money = (minor: number) => fromMinor(minor, currency).toFixed(minorDigits(currency));
-  lines.forEach((line, i) => {
-    const now = byVariant.get(line.variantId);
-    snapshotTotal += line.quantity * line.unitPriceMinor;
-    if (!now?.found || now.priceMinor === null) {
-      notes.push(`lines[${i}] (${line.sku}): the product service does not know this variant`);
-      currentTotal += line.quantity * line.unitPriceMinor;
-      return;
-    }
-    currentTotal += line.quantity * now.priceMinor;
-    if (now.status === 'DISCONTINUED' || now.status === 'DELETED') reviewReasons.push(`lines[${i}] (${line.sku}): the product service reports the variant ${now.status.toLowerCase()}`);
-    if (now.priceMinor === line.unitPriceMinor) return;
-    const off = now.priceMinor === 0 ? 1 : Math.abs(line.unitPriceMinor - now.priceMinor) / now.priceMinor;
-    const text = `lines[${i}] (${line.sku}): priced ${money(line.unitPriceMinor)} ${currency}, catalogue says ${money(now.priceMinor)} (${(off * 100).toFixed(1)}% off)`;
+  for (const line of lines) {
+    copyTotal += line.quantity * line.copyPriceMinor;
+    latestTotal += line.quantity * line.latestPriceMinor;
+    if (line.copyPriceMinor === line.latestPriceMinor) continue;
+    const off = line.latestPriceMinor === 0 ? 1 : Math.abs(line.copyPriceMinor - line.latestPriceMinor) / line.latestPriceMinor;
+    const text = `lines[${line.index}] (${line.sku}): the order service's copy said ${money(line.copyPriceMinor)} ${currency}, the product service ${money(line.latestPriceMinor)} (${(off * 100).toFixed(1)}% off); priced at ${money(line.latestPriceMinor)}`;
     if (off > LINE_NOTE_RATIO) notes.push(text);
     if (off > LINE_REVIEW_RATIO) reviewReasons.push(text);
-  });
-  const totalDiff = Math.abs(snapshotTotal - currentTotal);
+  }
+  const totalDiff = Math.abs(copyTotal - latestTotal);
   if (totalDiff > TOTAL_REVIEW_UNITS * 10 ** minorDigits(currency)) {
-    reviewReasons.push(`total ${money(snapshotTotal)} ${currency} differs from the catalogue's ${money(currentTotal)} by ${money(totalDiff)}`);
+    reviewReasons.push(`total ${money(latestTotal)} ${currency} differs from the order service's copy (${money(copyTotal)}) by ${money(totalDiff)}`);
   }
   return { notes, reviewReasons };
 }

@@ -1,6 +1,9 @@
 // Configuration from the environment, validated once at start. Every problem is
 // reported at once, each naming its variable, what was given and what is wanted.
 import path from 'node:path';
+import { createEnvReader, type Env, type EnvReader } from './env.ts';
+
+export { ConfigError } from './env.ts';
 
 export type KafkaProfile = 'local' | 'msk';
 
@@ -28,33 +31,20 @@ export interface PlatformConfig {
   schemaRegistryUrl: string;
   topicPrefix: string;
   dataDir: string;
-  ports: { product: number; inventory: number; order: number };
   /** The address HTTP servers listen on (loopback unless told otherwise). */
   httpHost: string;
   /** Where an instance without the api role serves /health and /metrics (none when unset). */
   metricsPort?: number;
-  /** Inventory's HTTP API, for the product service's real-time stock calls. */
-  inventoryUrl: string;
   /** How long an HTTP write waits for its command's outcome before answering 202. */
   commandTimeoutMs: number;
   /** Commands per transaction at most, for the command processors. */
   maxPerTransaction: number;
-  /** Checkout saga: how long inventory has to answer, and how long a confirmed order waits for payment. */
-  order: { sagaTimeoutMs: number; paymentWindowMs: number };
   logLevel: string;
   http: {
     auth: HttpAuthConfig;
     /** Writes (POST, PUT, PATCH, DELETE) one identity may make per minute, per instance. */
     writesPerMinute: number;
-    /** The product service's bearer token for inventory's API (scope inventory:read). */
-    inventoryToken?: string;
   };
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  }
 }
 
 export const DEFAULT_BROKERS = '127.0.0.1:9092';
@@ -64,14 +54,17 @@ const HOST_PORT = /^[A-Za-z0-9._-]+:\d{1,5}$/;
 const TOPIC_PREFIX = /^[A-Za-z0-9._-]*$/;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-type Env = Record<string, string | undefined>;
-
+/** The platform's settings; throws a ConfigError naming every problem. */
 export function loadConfig(env: Env = process.env): PlatformConfig {
-  const problems: string[] = [];
-  const text = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
+  const reader = createEnvReader(env);
+  const config = readPlatformConfig(reader);
+  reader.check();
+  return config;
+}
+
+/** The platform's settings, recording problems in the reader (a service reads its own settings with the same reader). */
+export function readPlatformConfig(reader: EnvReader): PlatformConfig {
+  const { env, problems, text, positive } = reader;
 
   const brokersRaw = text('KAFKA_BROKERS');
   const brokers = (brokersRaw ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter(Boolean);
@@ -98,55 +91,18 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     problems.push(`KAFKA_PROFILE: '${profile}' is neither 'local' nor 'msk'`);
   }
 
-  const port = (name: string, fallback: number): number => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 65535) {
-      problems.push(`${name}: '${raw}' is not a port number (1-65535)`);
-      return fallback;
-    }
-    return n;
-  };
-  const ports = {
-    product: port('PRODUCT_PORT', 3001),
-    inventory: port('INVENTORY_PORT', 3002),
-    order: port('ORDER_PORT', 3003),
-  };
-  const metricsPort = text('METRICS_PORT') === undefined ? undefined : port('METRICS_PORT', 0);
+  const metricsPort = text('METRICS_PORT') === undefined ? undefined : reader.port('METRICS_PORT', 0);
   const httpHost = text('HTTP_HOST') ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:-]{1,253}$/.test(httpHost)) problems.push(`HTTP_HOST: '${httpHost}' is not a host name or IP address (e.g. 0.0.0.0)`);
 
-  const positive = (name: string, fallback: number, max: number): number => {
-    const raw = text(name);
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > max) {
-      problems.push(`${name}: '${raw}' is not a whole number from 1 to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
   const commandTimeoutMs = positive('COMMAND_TIMEOUT_MS', 5000, 600_000);
   const maxPerTransaction = positive('MAX_PER_TRANSACTION', 500, 10_000);
-  const order = {
-    sagaTimeoutMs: positive('ORDER_SAGA_TIMEOUT_MS', 30_000, 3_600_000),
-    paymentWindowMs: positive('ORDER_PAYMENT_WINDOW_MS', 15 * 60_000, 7 * 86_400_000),
-  };
-  const inventoryUrl = text('INVENTORY_URL') ?? `http://127.0.0.1:${ports.inventory}`;
-  try {
-    new URL(inventoryUrl);
-  } catch {
-    problems.push(`INVENTORY_URL: '${inventoryUrl}' is not a URL`);
-  }
-
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
 
   const security = kafkaSecurity(text, problems);
   const auth = httpAuth(text, problems);
   const writesPerMinute = positive('RATE_LIMIT_WRITES_PER_MINUTE', 1200, 10_000_000);
-  const inventoryToken = text('INVENTORY_API_TOKEN');
 
   // MSK is reached over the network: plaintext there would send every event,
   // and any SASL password, in the clear.
@@ -159,21 +115,17 @@ export function loadConfig(env: Env = process.env): PlatformConfig {
     problems.push('KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true would send the password in the clear');
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
   return {
     kafka: { brokers, embedded: brokersRaw === undefined, profile, security },
     schemaRegistryUrl: registry.replace(/\/+$/, ''),
     topicPrefix,
     dataDir: path.resolve(text('DATA_DIR') ?? path.join('.local', 'data')),
-    ports,
     httpHost,
     ...(metricsPort ? { metricsPort } : {}),
-    inventoryUrl: inventoryUrl.replace(/\/+$/, ''),
     commandTimeoutMs,
     maxPerTransaction,
-    order,
     logLevel,
-    http: { auth, writesPerMinute, ...(inventoryToken ? { inventoryToken } : {}) },
+    http: { auth, writesPerMinute },
   };
 }
 

@@ -21,13 +21,16 @@ export interface Metrics {
   commandLatency: client.Histogram<'aggregate'>;
   /** An HTTP write's wait for its command's outcome (answered, or pending past the timeout). */
   commandRequests: client.Histogram<'outcome'>;
-  reservationOutcomes: client.Counter<'outcome'>;
   deadLetters: client.Counter<'topic' | 'handler'>;
   consumerLag: client.Gauge<'group' | 'topic' | 'partition'>;
   projectionPosition: client.Gauge<'projection' | 'topic' | 'partition'>;
   logEnd: client.Gauge<'topic' | 'partition'>;
   brokerReachable: client.Gauge;
   consumerCrashes: client.Counter<'group' | 'restarted'>;
+  /** A circuit breaker around a dependency: 0 closed, 1 open, 2 half-open, 3 isolated. */
+  circuitState: client.Gauge<'dependency'>;
+  /** Calls to another service through a resilience policy, by result (ok, timeout, failed, circuit-open). */
+  dependencyCalls: client.Histogram<'dependency' | 'outcome'>;
   /** Runs `hook` before every scrape (gauges read from live state). */
   beforeScrape(hook: () => void | Promise<void>): void;
   /** The exposition text, after the scrape hooks ran. */
@@ -98,12 +101,13 @@ export function createMetrics(service: string): Metrics {
     commandsDecided: new client.Counter({ name: 'commands_decided_total', help: 'Commands decided, by outcome (accepted, rejected, dead-lettered)', labelNames: ['aggregate', 'command', 'outcome'], registers }),
     commandLatency: new client.Histogram({ name: 'command_outcome_latency_seconds', help: 'From a command being issued to its outcome being decided', labelNames: ['aggregate'], buckets: fast, registers }),
     commandRequests: new client.Histogram({ name: 'command_request_seconds', help: 'An HTTP write waiting for its command outcome (answered or pending)', labelNames: ['outcome'], buckets: fast, registers }),
-    reservationOutcomes: new client.Counter({ name: 'reservation_outcomes_total', help: 'Reservation decisions by outcome', labelNames: ['outcome'], registers }),
     deadLetters: new client.Counter({ name: 'dead_letters_total', help: 'Messages sent to a dead-letter topic', labelNames: ['topic', 'handler'], registers }),
     consumerLag: new client.Gauge({ name: 'kafka_consumer_group_lag', help: 'Messages between a consumer group\'s committed offset and the end of the partition', labelNames: ['group', 'topic', 'partition'], registers }),
     projectionPosition: new client.Gauge({ name: 'projection_position', help: 'Next offset a projection will apply, per topic partition', labelNames: ['projection', 'topic', 'partition'], registers }),
     logEnd: new client.Gauge({ name: 'kafka_log_end_offset', help: 'End (high watermark) of a partition the service reads', labelNames: ['topic', 'partition'], registers }),
     brokerReachable: new client.Gauge({ name: 'kafka_broker_reachable', help: '1 when the last check reached the cluster, else 0', registers }),
+    circuitState: new client.Gauge({ name: 'circuit_breaker_state', help: 'Circuit breaker around a dependency: 0 closed, 1 open, 2 half-open, 3 isolated', labelNames: ['dependency'], registers }),
+    dependencyCalls: new client.Histogram({ name: 'dependency_call_seconds', help: 'Calls to another service (HTTP or request-reply over the log), by result: ok, timeout, failed, circuit-open', labelNames: ['dependency', 'outcome'], buckets: fast, registers }),
     consumerCrashes: new client.Counter({ name: 'kafka_consumer_crashes_total', help: 'Consumers that crashed, and whether kafkajs restarted them', labelNames: ['group', 'restarted'], registers }),
   };
 }

@@ -5,27 +5,31 @@ import { processorComponent, translatorComponent } from '../platform/runtime/com
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
 import { productAggregate } from './aggregate.ts';
+import { productSettings, type ProductSettings } from './config.ts';
 import { createDetailsResponder } from './details-responder.ts';
 import { productRoutes } from './http/routes.ts';
 import { createInventoryClient } from './inventory-client.ts';
 import { inventoryToCatalogue } from './inventory-translator.ts';
 import { productReadModels } from './read-models.ts';
 
-export const productService: ServiceDefinition = {
+export const productService: ServiceDefinition<ProductSettings> = {
   name: 'product',
+  settings: productSettings,
   writes: (topics) => [topics.productCommands, topics.productEvents, topics.productDetailsReplies],
-  components: (context) => {
+  components: (context, settings) => {
     const { kafka, codec, topics, config, logger, metrics, health } = context;
     const inventory = createInventoryClient({
-      baseUrl: config.inventoryUrl,
+      baseUrl: settings.inventoryUrl,
       logger: logger.child({ component: 'inventory-client' }),
-      token: config.http.inventoryToken,
+      token: settings.inventoryToken,
+      policy: settings.inventoryClient,
+      metrics,
     });
-    if (!config.http.inventoryToken && config.http.auth.mode === 'jwt') {
+    if (!settings.inventoryToken && config.http.auth.mode === 'jwt') {
       logger.warn('INVENTORY_API_TOKEN is unset: real-time stock calls to inventory will be refused, and answers come from the local view');
     }
     const api = createApi(context, {
-      port: config.ports.product,
+      port: settings.port,
       projections: productReadModels(topics),
       routes: (deps) => productRoutes({ topics, inventory, ...deps }),
     });

@@ -203,9 +203,35 @@ describe('inventory over HTTP (real broker)', function () {
     const released = await call(inventory.base, 'POST', '/api/v1/inventory/v-gone/release', { reservationId: 'kept' });
     expect(released.status).to.equal(200);
     await publish([{ type: 'ProductVariantDeleted', data: { productId: 'prod-1', version: ++productVersion, occurredAt: Date.now(), variantId: 'v-gone', sku: 'SKU-v-gone' } }]);
-    // Two units on hand: flagged for an operator rather than silently dropped.
+    // Two units on hand: flagged for an operator rather than silently dropped,
+    // listed in the report and counted in a metric (seed 001).
     await eventually(async () => expect((await call(inventory.base, 'GET', '/api/v1/inventory/v-gone')).body).to.include({ retirementBlocked: true }));
+    const report = await call(inventory.base, 'GET', '/api/v1/reports/blocked-retirements');
+    expect(report.status).to.equal(200);
+    expect(report.body).to.have.length(1);
+    expect(report.body[0]).to.include({ productVariantId: 'v-gone', productId: 'prod-1', sku: 'SKU-v-gone', quantity: 2, reservedQuantity: 0 });
+    expect(Date.parse(report.body[0].blockedSince)).to.be.greaterThan(0);
+    const blockedGauge = async () => /^inventory_retirements_blocked\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${inventory.base}/metrics`)).text())?.[1];
+    expect(await blockedGauge()).to.equal('1');
     await call(inventory.base, 'POST', '/api/v1/inventory/adjust-stock', { productVariantId: 'v-gone', changeType: 'ADJUSTMENT', quantity: -2, reason: 'written off' });
     await eventually(async () => expect((await call(inventory.base, 'GET', '/api/v1/inventory/v-gone')).status).to.equal(404));
+    expect((await call(inventory.base, 'GET', '/api/v1/reports/blocked-retirements')).body).to.deep.equal([]);
+    expect(await blockedGauge()).to.equal('0');
+  });
+
+  it("lists a product's variants (seed 003), and announces low and empty stock when a record is created", async () => {
+    await createVariant('v-prod-low', 3); // threshold 5
+    await createVariant('v-prod-none', 0);
+    const byProduct = await call(inventory.base, 'GET', '/api/v1/inventory/by-product/prod-1');
+    expect(byProduct.status).to.equal(200);
+    const variants = byProduct.body.variants as { productVariantId: string; status: string }[];
+    expect(variants.filter((v) => v.productVariantId.startsWith('v-prod-')).map((v) => [v.productVariantId, v.status])).to.deep.equal([
+      ['v-prod-low', 'LOW_STOCK'],
+      ['v-prod-none', 'OUT_OF_STOCK'],
+    ]);
+    expect((await call(inventory.base, 'GET', '/api/v1/inventory/by-product/no-such-product')).status).to.equal(404);
+    const events = await readEvents(env.config, codec, env.topics.inventoryEvents, (es) => es.filter((e) => e.key === 'v-prod-none').length >= 2, 30_000);
+    expect(events.filter((e) => e.key === 'v-prod-low').map((e) => e.type)).to.deep.equal(['InventoryRecordInitialized', 'LowStockThresholdReached']);
+    expect(events.filter((e) => e.key === 'v-prod-none').map((e) => e.type)).to.deep.equal(['InventoryRecordInitialized', 'OutOfStock']);
   });
 });

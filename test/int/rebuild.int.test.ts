@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
+import { inventorySettings, type InventorySettings } from '../../services/inventory/config.ts';
 import { inventoryRoutes } from '../../services/inventory/http/routes.ts';
 import { inventoryReadModels } from '../../services/inventory/read-models.ts';
 import { newId, toHeaders } from '../../services/platform/headers.ts';
@@ -162,7 +163,7 @@ describe('projection rebuild when killed, and on a version change', function () 
         const version = Math.floor(n / 500) + 1;
         const data = version === 1
           ? { type: 'InventoryRecordInitialized' as const, data: { productVariantId: variant, version, occurredAt: n, productId: 'p', sku: variant, lowStockThreshold: 2, quantity: 10_000, reservedQuantity: 0, availableQuantity: 10_000, status: 'IN_STOCK' as const } }
-          : { type: 'StockLevelChanged' as const, data: { productVariantId: variant, version, occurredAt: n, changeType: 'RESTOCK' as const, delta: 1, reservationId: null, orderId: null, reason: null, quantity: 10_000 + version - 1, reservedQuantity: 0, availableQuantity: 10_000 + version - 1 } };
+          : { type: 'StockLevelChanged' as const, data: { productVariantId: variant, version, occurredAt: n, changeType: 'RESTOCK' as const, delta: 1, reservationId: null, orderId: null, reason: null, quantity: 10_000 + version - 1, reservedQuantity: 0, availableQuantity: 10_000 + version - 1, status: 'IN_STOCK' as const } };
         return { key: variant, value: await codec.encode(env.topics.inventoryEvents, data), headers: toHeaders({ id: newId(), type: `commerce.inventory.${data.type}`, source: 'test', time: n, correlationId: 'c' }) };
       }));
       await producer.send({ topic: env.topics.inventoryEvents.name, acks: -1, messages });
@@ -212,7 +213,8 @@ describe('projection rebuild when killed, and on a version change', function () 
     const dataDir = first.dataDir;
     const answer = (await call(first.base, 'GET', '/api/v1/inventory/bulk-3')).body;
     await first.stop();
-    const bumped = (topics: Parameters<typeof inventoryReadModels>[0]) => inventoryReadModels(topics).map((p) => (p.name === 'stock' ? { ...p, version: p.version + 1 } : p));
+    const version = inventoryReadModels(env.topics).find((p) => p.name === 'stock')!.version;
+    const bumped = (topics: Parameters<typeof inventoryReadModels>[0]) => inventoryReadModels(topics).map((p) => (p.name === 'stock' ? { ...p, version: version + 1 } : p));
     const second = await startInProcess(inventoryApiOnly(bumped), env.prefix, { DATA_DIR: dataDir });
     try {
       // The old database answers at once; the new version appears behind the pointer when caught up.
@@ -221,13 +223,13 @@ describe('projection rebuild when killed, and on a version change', function () 
       await eventually(async () => {
         const res = await call(second.base, 'GET', '/api/v1/inventory/bulk-3');
         if (res.status !== 200) failures.push(res.status);
-        expect(readPointer(second.storeDir, 'inventory', 'stock')!.version).to.equal(2);
+        expect(readPointer(second.storeDir, 'inventory', 'stock')!.version).to.equal(version + 1);
       }, 120_000, 50);
       expect(failures).to.deep.equal([]);
       expect((await call(second.base, 'GET', '/api/v1/inventory/bulk-3')).body).to.deep.equal(answer);
       const files = fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => f.startsWith('stock.v'));
-      await eventually(() => expect(fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => /^stock\.v1\./.test(f))).to.deep.equal([]), 15_000);
-      expect(files.some((f) => f.startsWith('stock.v2.'))).to.equal(true);
+      await eventually(() => expect(fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => f.startsWith(`stock.v${version}.`))).to.deep.equal([]), 15_000);
+      expect(files.some((f) => f.startsWith(`stock.v${version + 1}.`))).to.equal(true);
     } finally {
       await second.stop();
     }
@@ -235,13 +237,14 @@ describe('projection rebuild when killed, and on a version change', function () 
 });
 
 /** Inventory's read models and HTTP API alone, with the read models given. */
-function inventoryApiOnly(readModels: typeof inventoryReadModels): ServiceDefinition {
+function inventoryApiOnly(readModels: typeof inventoryReadModels): ServiceDefinition<InventorySettings> {
   return {
     name: 'inventory',
+    settings: inventorySettings,
     writes: (topics) => [topics.inventoryCommands],
-    components: (context) =>
+    components: (context, settings) =>
       createApi(context, {
-        port: context.config.ports.inventory,
+        port: settings.port,
         projections: readModels(context.topics),
         routes: (deps) => inventoryRoutes({ topics: context.topics, ...deps }),
       }).components,

@@ -1,9 +1,17 @@
 import { expect } from 'chai';
-import { ConfigError, DEFAULT_REGISTRY_URL, loadConfig } from '../../services/platform/config.ts';
+import { servicePorts } from '../../scripts/service-ports.ts';
+import { orderSettings } from '../../services/order/config.ts';
+import { ConfigError, DEFAULT_REGISTRY_URL, loadConfig, readPlatformConfig } from '../../services/platform/config.ts';
+import { createEnvReader } from '../../services/platform/env.ts';
+import { productSettings } from '../../services/product/config.ts';
 
+/** The platform's settings and a service's, read together as a service starts. */
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    loadConfig(env);
+    const reader = createEnvReader(env);
+    readPlatformConfig(reader);
+    orderSettings(reader);
+    reader.check();
   } catch (error) {
     expect(error).to.be.instanceOf(ConfigError);
     return (error as ConfigError).problems;
@@ -17,7 +25,7 @@ describe('configuration from the environment', () => {
     expect(config.kafka.brokers).to.deep.equal(['127.0.0.1:9092']);
     expect(config.kafka.embedded).to.equal(true);
     expect(config.schemaRegistryUrl).to.equal(DEFAULT_REGISTRY_URL);
-    expect(config.ports).to.deep.equal({ product: 3001, inventory: 3002, order: 3003 });
+    expect(servicePorts({})).to.deep.equal({ product: 3001, inventory: 3002, order: 3003 });
     expect(config.topicPrefix).to.equal('');
   });
 
@@ -26,7 +34,7 @@ describe('configuration from the environment', () => {
     expect(config.kafka.brokers).to.deep.equal(['a:1', 'b:2']);
     expect(config.kafka.embedded).to.equal(false);
     expect(config.topicPrefix).to.equal('x.');
-    expect(config.ports.product).to.equal(4001);
+    expect(servicePorts({ PRODUCT_PORT: '4001' }).product).to.equal(4001);
     expect(config.schemaRegistryUrl).to.equal('http://r:1');
   });
 
@@ -55,7 +63,17 @@ describe('configuration from the environment', () => {
   });
 
   it('the error message lists the problems one per line', () => {
-    expect(() => loadConfig({ PRODUCT_PORT: 'abc' })).to.throw("invalid configuration:\n  - PRODUCT_PORT: 'abc' is not a port number (1-65535)");
+    expect(() => servicePorts({ PRODUCT_PORT: 'abc' })).to.throw("invalid configuration:\n  - PRODUCT_PORT: 'abc' is not a port number (1-65535)");
+  });
+
+  it("reads each service's own settings, with today's resilience policies as defaults", () => {
+    const order = orderSettings(createEnvReader({ PRODUCT_DETAILS_TIMEOUT_MS: '500', ORDER_SAGA_TIMEOUT_MS: '60000' }));
+    expect(order.productDetails).to.deep.equal({ timeoutMs: 500, attempts: 2, breakAfter: 5, halfOpenAfterMs: 10_000 });
+    expect(order.saga).to.deep.equal({ sagaTimeoutMs: 60_000, paymentWindowMs: 900_000 });
+    const product = productSettings(createEnvReader({ INVENTORY_PORT: '4002', INVENTORY_CLIENT_ATTEMPTS: '1' }));
+    expect(product.inventoryUrl).to.equal('http://127.0.0.1:4002');
+    expect(product.inventoryClient).to.deep.equal({ timeoutMs: 800, attempts: 1, breakAfter: 5, halfOpenAfterMs: 10_000 });
+    expect(problemsOf({ PRODUCT_DETAILS_ATTEMPTS: '0' })).to.deep.equal(["PRODUCT_DETAILS_ATTEMPTS: '0' is not a whole number from 1 to 10"]);
   });
 
   describe('security', () => {

@@ -3,18 +3,15 @@
 import fs from 'node:fs';
 import { expect } from 'chai';
 import YAML from 'yaml';
-import { loadConfig } from '../../services/platform/config.ts';
-import { createMetrics } from '../../services/platform/metrics.ts';
-
-const PROMQL_FUNCTIONS = new Set(['histogram_quantile', 'group_right', 'group_left']);
+import { servicePorts } from '../../scripts/service-ports.ts';
+import { exportedMetricNames, metricNamesIn } from '../support/exported-metrics.ts';
 
 describe('ops: Grafana dashboard and Prometheus config', () => {
   const dashboard = JSON.parse(fs.readFileSync('ops/grafana/commerce-core-dashboard.json', 'utf8')) as { panels: { title: string; targets: { expr: string }[] }[] };
 
   it('queries only metrics the services export', async () => {
-    const metrics = await createMetrics('test').registry.getMetricsAsJSON();
-    const exported = new Set(metrics.flatMap((m) => (String(m.type) === 'histogram' ? [`${m.name}_bucket`, `${m.name}_count`, `${m.name}_sum`] : [m.name])));
-    const used = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => t.expr.match(/\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b/g) ?? [])).filter((n) => !PROMQL_FUNCTIONS.has(n)));
+    const exported = await exportedMetricNames();
+    const used = metricNamesIn(dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)));
     expect(used.size).to.be.greaterThan(10);
     expect([...used].filter((n) => !exported.has(n))).to.deep.equal([]);
   });
@@ -29,7 +26,7 @@ describe('ops: Grafana dashboard and Prometheus config', () => {
   it('scrapes the three services on their default ports', () => {
     const config = YAML.parse(fs.readFileSync('ops/prometheus/prometheus.yml', 'utf8')) as { scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[] };
     const targets = config.scrape_configs.flatMap((c) => c.static_configs.flatMap((s) => s.targets));
-    const { ports } = loadConfig({});
+    const ports = servicePorts({});
     expect(targets).to.have.members([ports.product, ports.inventory, ports.order].map((p) => `127.0.0.1:${p}`));
     expect(config.scrape_configs[0]!.metrics_path).to.equal('/metrics');
   });

@@ -10,6 +10,8 @@ const levels = ({ q, r }: L) => ({ quantity: q, reservedQuantity: r, availableQu
 const at = (version: number) => ({ productVariantId: V, version, occurredAt: NOW });
 
 // Events, built with the defaults every case shares.
+/** The status a record with threshold 5 has at these levels. */
+const statusAt = (l: L): StockStatus => (l.q - l.r <= 0 ? 'OUT_OF_STOCK' : l.q - l.r <= 5 ? 'LOW_STOCK' : 'IN_STOCK');
 const e = {
   initialized: (version: number, q: number, status: StockStatus, threshold = 5): InventoryEvent => ({
     type: 'InventoryRecordInitialized',
@@ -27,8 +29,8 @@ const e = {
   expired: (version: number, id: string, units: number, expiredAt: number, l: L): InventoryEvent => ({
     type: 'ReservationExpired', data: { ...at(version), reservationId: id, orderId: null, releasedUnits: units, expiredAt, ...levels(l) },
   }),
-  changed: (version: number, changeType: StockChangeType, delta: number, l: L, reservationId: string | null = null): InventoryEvent => ({
-    type: 'StockLevelChanged', data: { ...at(version), changeType, delta, reservationId, orderId: null, reason: null, ...levels(l) },
+  changed: (version: number, changeType: StockChangeType, delta: number, l: L, reservationId: string | null = null, status: StockStatus = statusAt(l)): InventoryEvent => ({
+    type: 'StockLevelChanged', data: { ...at(version), changeType, delta, reservationId, orderId: null, reason: null, ...levels(l), status },
   }),
   status: (version: number, previousStatus: StockStatus, status: StockStatus, available: number): InventoryEvent => ({
     type: 'StockStatusChanged', data: { ...at(version), previousStatus, status, availableQuantity: available },
@@ -66,9 +68,9 @@ describe('inventory decider', () => {
     runTable(inventoryDecider, [
       { name: 'with initial stock: version 1, status from the stock', given: [], when: c.init(20), then: [e.initialized(1, 20, 'IN_STOCK')] },
       { name: 'without initial stock: quantity 0, awaiting initial stock', given: [], when: c.init(null), then: [e.initialized(1, 0, 'AWAITING_INITIAL_STOCK')] },
-      { name: 'with an initial stock of 0: out of stock', given: [], when: c.init(0), then: [e.initialized(1, 0, 'OUT_OF_STOCK')] },
-      { name: 'at or under the threshold: low stock', given: [], when: c.init(5), then: [e.initialized(1, 5, 'LOW_STOCK')] },
-      { name: 'with no threshold: the default of 10', given: [], when: c.init(10, null), then: [e.initialized(1, 10, 'LOW_STOCK', 10)] },
+      { name: 'with an initial stock of 0: out of stock, announced', given: [], when: c.init(0), then: [e.initialized(1, 0, 'OUT_OF_STOCK'), e.out(2)] },
+      { name: 'at or under the threshold: low stock, announced', given: [], when: c.init(5), then: [e.initialized(1, 5, 'LOW_STOCK'), e.low(2, 5)] },
+      { name: 'with no threshold: the default of 10', given: [], when: c.init(10, null), then: [e.initialized(1, 10, 'LOW_STOCK', 10), e.low(2, 10, 10)] },
       { name: 'arriving again: idempotent, nothing happens', given: stocked20, when: c.init(20), unchanged: 'ALREADY_APPLIED' },
       {
         name: 'for a variant id already used by another SKU: setup fails, unversioned',
@@ -141,7 +143,13 @@ describe('inventory decider', () => {
       { name: 'a sale naming other units than the reservation holds is refused', given: holding5, when: c.adjust('SALE', 4, 'r1'), rejected: 'INVALID_QUANTITY' },
       { name: 'a direct sale from free stock', given: holding5, when: c.adjust('SALE', 2), then: [e.changed(3, 'SALE', -2, { q: 18, r: 5 })] },
       { name: 'a direct sale of reserved units is refused: no oversell', given: holding5, when: c.adjust('SALE', 16), rejected: 'INSUFFICIENT_STOCK' },
-      { name: 'first stock arrives', given: awaiting, when: c.adjust('RESTOCK', 30), then: [e.changed(2, 'RESTOCK', 30, { q: 30, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'IN_STOCK', 30)] },
+      { name: 'first stock arrives: replenished', given: awaiting, when: c.adjust('RESTOCK', 30), then: [e.changed(2, 'RESTOCK', 30, { q: 30, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'IN_STOCK', 30), e.replenished(4, 30)] },
+      {
+        name: 'first stock arrives under the threshold: replenished, and low',
+        given: awaiting,
+        when: c.adjust('RESTOCK', 3),
+        then: [e.changed(2, 'RESTOCK', 3, { q: 3, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'LOW_STOCK', 3), e.low(4, 3), e.replenished(5, 3)],
+      },
       { name: 'restock after out of stock: replenished', given: outOfStock, when: c.adjust('RESTOCK', 3), then: [e.changed(5, 'RESTOCK', 3, { q: 3, r: 0 }), e.status(6, 'OUT_OF_STOCK', 'LOW_STOCK', 3), e.replenished(7, 3)] },
       { name: 'a return restocks', given: holding5, when: c.adjust('RETURN', 2), then: [e.changed(3, 'RETURN', 2, { q: 22, r: 5 })] },
       { name: 'an adjustment may go down', given: holding5, when: c.adjust('ADJUSTMENT', -3), then: [e.changed(3, 'ADJUSTMENT', -3, { q: 17, r: 5 })] },
@@ -160,7 +168,7 @@ describe('inventory decider', () => {
       { name: 'discontinued twice: nothing more', given: discontinued, when: c.discontinue(), unchanged: 'ALREADY_APPLIED' },
       { name: 'discontinued: new reservations are refused', given: discontinued, when: c.reserve('r2', 1), then: [e.rejected(5, 'r2', 1, 15, 'DISCONTINUED')] },
       { name: 'discontinued: existing reservations can be released', given: discontinued, when: c.release('r1'), then: [e.released(5, 'r1', 5, { q: 20, r: 0 })] },
-      { name: 'discontinued: existing reservations can be sold', given: discontinued, when: c.adjust('SALE', 5, 'r1'), then: [e.changed(5, 'SALE', -5, { q: 15, r: 0 }, 'r1')] },
+      { name: 'discontinued: existing reservations can be sold', given: discontinued, when: c.adjust('SALE', 5, 'r1'), then: [e.changed(5, 'SALE', -5, { q: 15, r: 0 }, 'r1', 'DISCONTINUED')] },
       { name: 'deleted with nothing on hand: retired', given: [e.initialized(1, 0, 'OUT_OF_STOCK')], when: c.retire(), then: [e.retired(2)] },
       { name: 'deleted with stock on hand: flagged for an operator, reservations refused', given: holding5, when: c.retire(), then: [e.blocked(3, 20, 5), e.status(4, 'IN_STOCK', 'DISCONTINUED', 15)] },
       { name: 'flagged: new reservations are refused', given: blocked, when: c.reserve('r2', 1), then: [e.rejected(5, 'r2', 1, 15, 'RETIRED')] },
@@ -168,7 +176,7 @@ describe('inventory decider', () => {
         name: 'flagged: once the last units leave, the record retires',
         given: [...blocked, e.changed(5, 'DAMAGE', -15, { q: 5, r: 5 })],
         when: c.adjust('SALE', 5, 'r1'),
-        then: [e.changed(6, 'SALE', -5, { q: 0, r: 0 }, 'r1'), e.retired(7)],
+        then: [e.changed(6, 'SALE', -5, { q: 0, r: 0 }, 'r1', 'DISCONTINUED'), e.retired(7)],
       },
       { name: 'deletion of a variant inventory never set up changes nothing', given: [], when: c.retire(), unchanged: ['NO_CHANGE', 'no stock record'] },
       { name: 'a retired record refuses stock changes', given: [e.initialized(1, 0, 'OUT_OF_STOCK'), e.retired(2)], when: c.adjust('RESTOCK', 1), rejected: 'RETIRED' },

@@ -15,6 +15,7 @@ const at = (version: number) => ({ orderId: O, version, occurredAt: NOW });
 type Line = PlaceOrder['lines'][number];
 const line = (variantId: string, quantity: number, unitPriceMinor: number | null = 1000, variantStatus = 'ACTIVE', currency: string | null = 'EUR'): Line => ({
   variantId, productId: unitPriceMinor === null ? null : 'p-1', sku: unitPriceMinor === null ? null : `SKU-${variantId}`, quantity, unitPriceMinor, currency, variantStatus,
+  priceSource: unitPriceMinor === null ? null : 'PRODUCT_SERVICE',
 });
 const place = (lines: Line[], extra: Partial<PlaceOrder> = {}): OrderCommand => ({
   type: 'PlaceOrder', data: { orderId: O, customerId: 'c-1', currency: 'EUR', lines, idempotencyKey: 'k-1', requestHash: 'h-1', priceNotes: [], reviewReasons: [], ...extra },
@@ -24,7 +25,7 @@ const created = (lines: [string, number, number][] = [['a', 2, 1000], ['b', 1, 2
   type: 'OrderCreated',
   data: {
     ...at(version), customerId: 'c-1', currency: 'EUR',
-    lines: lines.map(([variantId, quantity, unitPriceMinor], i) => ({ variantId, productId: 'p-1', sku: `SKU-${variantId}`, quantity, unitPriceMinor, reservationId: `${O}.${i}` })),
+    lines: lines.map(([variantId, quantity, unitPriceMinor], i) => ({ variantId, productId: 'p-1', sku: `SKU-${variantId}`, quantity, unitPriceMinor, reservationId: `${O}.${i}`, priceSource: 'PRODUCT_SERVICE' as const })),
     totalMinor: lines.reduce((n, [, q, p]) => n + q * p, 0), idempotencyKey: 'k-1', requestHash: 'h-1', priceNotes: [],
     sagaDeadline: NOW + settings.sagaTimeoutMs, paymentDeadline: NOW + settings.paymentWindowMs,
   },

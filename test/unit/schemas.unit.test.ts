@@ -33,6 +33,62 @@ describe('schemas/', () => {
     expect(names('inventory.commands')).to.include.members(['ReserveStock', 'ReleaseReservation', 'AdjustStock', 'InitializeInventory']);
   });
 
+  it('carries every field the seed documents name for an event (as we call it, where our name differs)', () => {
+    // [topic, record, field path, the seed and the name it uses there]
+    const named: [string, string, string, string][] = [
+      ['product.events', 'ProductVariantCreated', 'variantId', '000 §2.1 variantId, 001 §2.1 productVariantId'],
+      ['product.events', 'ProductVariantCreated', 'productId', '000 §2.1'],
+      ['product.events', 'ProductVariantCreated', 'sku', '000 §2.1, 001 §2.1'],
+      ['product.events', 'ProductVariantCreated', 'initialStock', '001 §2.1'],
+      ['product.events', 'ProductVariantUpdated', 'variantId', '001 §2.1 productVariantId'],
+      ['product.events', 'ProductVariantUpdated', 'status', '001 §2.1'],
+      ['product.events', 'ProductVariantDeleted', 'variantId', '001 §2.1 productVariantId'],
+      ['product.events', 'ProductUpdated', 'productId', '004 §4.1'],
+      ['product.events', 'ProductUpdated', 'name', '004 §4.1'],
+      ['product.events', 'ProductPriceChanged', 'newPriceMinor', '004 §4.1 price'],
+      ['inventory.events', 'StockLevelChanged', 'productVariantId', '000 §2.2'],
+      ['inventory.events', 'StockLevelChanged', 'availableQuantity', '000 §2.2'],
+      ['inventory.events', 'StockLevelChanged', 'status', '000 §2.2'],
+      ['inventory.events', 'StockLevelChanged', 'occurredAt', '000 §2.2 updatedAt'],
+      ['inventory.events', 'StockLevelChanged', 'delta', '001 §2.2 quantityReturned, §3.1 quantitySold (with changeType RETURN / SALE)'],
+      ['inventory.events', 'StockLevelChanged', 'changeType', '001 §3.3 changeType'],
+      ['inventory.events', 'StockLevelChanged', 'orderId', '001 §3.1'],
+      ['inventory.events', 'StockStatusChanged', 'productVariantId', '000 §2.2 InventoryStatusUpdated'],
+      ['inventory.events', 'StockStatusChanged', 'status', '000 §2.2 InventoryStatusUpdated'],
+      ['inventory.events', 'StockStatusChanged', 'availableQuantity', '000 §2.2 InventoryStatusUpdated'],
+      ['inventory.events', 'StockStatusChanged', 'occurredAt', '000 §2.2 InventoryStatusUpdated updatedAt'],
+      ['order.events', 'OrderCreated', 'orderId', '004 §4.5'],
+      ['order.events', 'OrderCreated', 'customerId', '004 §4.5 userId'],
+      ['order.events', 'OrderCreated', 'lines.productId', '004 §4.5 items.productId'],
+      ['order.events', 'OrderCreated', 'lines.variantId', '004 §4.5 items.variantId'],
+      ['order.events', 'OrderCreated', 'lines.quantity', '004 §4.5 items.quantity'],
+      ['order.events', 'OrderCreated', 'lines.unitPriceMinor', '004 §4.5 items.unitPrice'],
+      ['order.events', 'OrderCreated', 'totalMinor', '004 §4.5 totalAmount'],
+      ['order.events', 'OrderCreated', 'occurredAt', '004 §4.5 timestamp'],
+      ['product.details.requests', 'ProductDetailsRequested', 'requestId', '004 §4.2'],
+      ['product.details.requests', 'ProductDetailsRequested', 'variantIds', '004 §4.2 productId, §4.4 productIds (we ask by variant)'],
+      ['product.details.replies', 'ProductDetailsProvided', 'requestId', '004 §4.3'],
+      ['product.details.replies', 'ProductDetailsProvided', 'variants.productId', '004 §4.3 productId, productDetails'],
+    ];
+    const fieldsAt = (schema: unknown, path: string[]): boolean => {
+      const [head, ...rest] = path;
+      const fields = (schema as { fields?: Field[] }).fields ?? [];
+      const field = fields.find((f) => f.name === head);
+      if (!field) return false;
+      if (rest.length === 0) return true;
+      const types = Array.isArray(field.type) ? field.type : [field.type];
+      return types.some((t) => {
+        const inner = (t as { type?: string; items?: unknown }).type === 'array' ? (t as { items: unknown }).items : t;
+        return typeof inner === 'object' && fieldsAt(inner, rest);
+      });
+    };
+    const missing = named.filter(([topic, record, path]) => {
+      const found = records.find((r) => r.topic === topic && r.record.name === record);
+      return !found || !fieldsAt(found.record.schema, path.split('.'));
+    });
+    expect(missing.map(([topic, record, path, seed]) => `${topic}/${record}.${path} (seed ${seed})`)).to.deep.equal([]);
+  });
+
   it('namespaces every record and documents every record, enum and field', () => {
     const problems: string[] = [];
     for (const { topic, record } of records) {

@@ -45,17 +45,24 @@ function levels(s: Pick<VariantStock, 'quantity' | 'reserved'>) {
 
 const RANK: Record<StockStatus, number> = { OUT_OF_STOCK: 0, LOW_STOCK: 1, IN_STOCK: 2, AWAITING_INITIAL_STOCK: -1, DISCONTINUED: -1 };
 
-/** The announcements a move from one status to another causes. */
-function announcements(before: StockStatus, after: VariantStock): Draft[] {
+/**
+ * The announcements a move from one status to another causes (seed 003), or
+ * the arrival at a first status when the record is created (`before`
+ * undefined: the status is in InventoryRecordInitialized itself, so no
+ * StockStatusChanged). Reaching the low-stock threshold or zero is announced
+ * however the record got there, creation included; stock arriving where there
+ * was none (out of stock, or never stocked) is a replenishment.
+ */
+function announcements(before: StockStatus | undefined, after: VariantStock): Draft[] {
   const status = statusOf(after);
   if (status === before) return [];
   const free = available(after);
-  const drafts: Draft[] = [{ type: 'StockStatusChanged', data: { previousStatus: before, status, availableQuantity: free } }];
-  if (status === 'LOW_STOCK' && RANK[before] > RANK.LOW_STOCK) {
+  const drafts: Draft[] = before === undefined ? [] : [{ type: 'StockStatusChanged', data: { previousStatus: before, status, availableQuantity: free } }];
+  if (status === 'LOW_STOCK' && before !== 'OUT_OF_STOCK') {
     drafts.push({ type: 'LowStockThresholdReached', data: { availableQuantity: free, lowStockThreshold: after.lowStockThreshold } });
   }
-  if (status === 'OUT_OF_STOCK' && before !== 'AWAITING_INITIAL_STOCK') drafts.push({ type: 'OutOfStock', data: {} });
-  if ((before === 'OUT_OF_STOCK' || before === 'LOW_STOCK') && RANK[status] > RANK[before]) {
+  if (status === 'OUT_OF_STOCK') drafts.push({ type: 'OutOfStock', data: {} });
+  if (before !== undefined && (before === 'OUT_OF_STOCK' || before === 'LOW_STOCK' || before === 'AWAITING_INITIAL_STOCK') && RANK[status] > RANK[before]) {
     drafts.push({ type: 'StockReplenished', data: { availableQuantity: free } });
   }
   return drafts;
@@ -92,14 +99,11 @@ function initialize(state: VariantStock, c: InitializeInventory, now: number): D
     discontinued: false,
     lifecycle: 'ACTIVE' as const,
   };
-  return accept(
-    ...stamp(state, c.productVariantId, now, [
-      {
-        type: 'InventoryRecordInitialized',
-        data: { productId: c.productId, sku: c.sku, lowStockThreshold: record.lowStockThreshold, ...levels(record), status: statusOf(record) },
-      },
-    ]),
-  );
+  const initialized = stamp(state, c.productVariantId, now, [
+    { type: 'InventoryRecordInitialized', data: { productId: c.productId, sku: c.sku, lowStockThreshold: record.lowStockThreshold, ...levels(record), status: statusOf(record) } },
+  ]);
+  const after = fold({ evolve }, state, initialized);
+  return accept(...initialized, ...stamp(after, c.productVariantId, now, announcements(undefined, after)));
 }
 
 function reserve(state: VariantStock, c: ReserveStock, now: number): Decision {
@@ -157,8 +161,10 @@ function adjust(state: VariantStock, c: AdjustStock, now: number): Decision {
     if (after.quantity < after.reserved) {
       return reject(REJECTION.insufficientStock, `${c.changeType} of ${Math.abs(delta)} would leave ${after.quantity} on hand for ${after.reserved} reserved`);
     }
+    // The status the change leaves (seed 000): stock arriving ends the wait for initial stock.
+    const status = statusOf({ ...state, ...after, awaitingInitialStock: state.awaitingInitialStock && delta <= 0 });
     return change(state, c.productVariantId, now, [
-      { type: 'StockLevelChanged', data: { changeType: c.changeType, delta, reservationId, orderId: c.orderId, reason: c.reason, ...levels(after) } },
+      { type: 'StockLevelChanged', data: { changeType: c.changeType, delta, reservationId, orderId: c.orderId, reason: c.reason, ...levels(after), status } },
     ]);
   };
   if (c.changeType === 'ADJUSTMENT') {

@@ -14,6 +14,7 @@ export interface StockRow {
   low_stock_threshold: number;
   retired: number;
   retirement_blocked: number;
+  retirement_blocked_at: number | null;
   version: number;
   updated_at: number;
 }
@@ -66,13 +67,32 @@ const stockStatements = perDatabase((db) => ({
   one: db.prepare(`SELECT * FROM stock WHERE variant_id = ? AND retired = 0`),
   many: db.prepare(`SELECT * FROM stock WHERE variant_id IN (SELECT value FROM json_each(?)) AND retired = 0`),
   low: db.prepare(`SELECT * FROM stock WHERE status IN ('LOW_STOCK', 'OUT_OF_STOCK') AND retired = 0 ORDER BY available ASC, sku ASC LIMIT ?`),
+  byProduct: db.prepare(`SELECT * FROM stock WHERE product_id = ? AND retired = 0 ORDER BY sku`),
+  blocked: db.prepare(`SELECT * FROM stock WHERE retirement_blocked = 1 AND retired = 0 ORDER BY retirement_blocked_at, sku LIMIT ?`),
+  blockedCount: db.prepare(`SELECT COUNT(*) AS n FROM stock WHERE retirement_blocked = 1 AND retired = 0`),
 }));
 
 export const stockQueries = {
   one: (db: Database.Database, variantId: string) => stockStatements(db).one.get(variantId) as StockRow | undefined,
   many: (db: Database.Database, ids: string[]) => stockStatements(db).many.all(JSON.stringify(ids)) as StockRow[],
   low: (db: Database.Database, limit: number) => stockStatements(db).low.all(limit) as StockRow[],
+  byProduct: (db: Database.Database, productId: string) => stockStatements(db).byProduct.all(productId) as StockRow[],
+  /** Variants deleted from the catalogue while stock was on hand: waiting for an operator (seed 001). */
+  blockedRetirements: (db: Database.Database, limit: number) => stockStatements(db).blocked.all(limit) as StockRow[],
+  blockedRetirementCount: (db: Database.Database) => (stockStatements(db).blockedCount.get() as { n: number }).n,
 };
+
+/** A blocked retirement, as the report lists it: what is still on hand, and since when it waits. */
+export function blockedRetirementView(row: StockRow) {
+  return {
+    productVariantId: row.variant_id,
+    productId: row.product_id,
+    sku: row.sku,
+    quantity: row.quantity,
+    reservedQuantity: row.reserved,
+    blockedSince: row.retirement_blocked_at === null ? null : new Date(row.retirement_blocked_at).toISOString(),
+  };
+}
 
 const reservationStatements = perDatabase((db) => ({
   one: db.prepare(`SELECT * FROM reservations WHERE variant_id = ? AND reservation_id = ?`),

@@ -11,7 +11,7 @@ import { ALLOCATIONS } from '../projections/allocations.ts';
 import { MOVEMENTS } from '../projections/movements.ts';
 import { STOCK } from '../projections/stock.ts';
 import { VALUATION } from '../projections/valuation.ts';
-import { inventoryValue, movementQueries, reservationQueries, reservationView, stockQueries, stockView } from './queries.ts';
+import { blockedRetirementView, inventoryValue, movementQueries, reservationQueries, reservationView, stockQueries, stockView } from './queries.ts';
 import { INVENTORY_REJECTIONS } from './rejections.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$', description: 'identifier (letters, digits, . _ : -)' });
@@ -91,6 +91,16 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         const ids = query.productVariantIds.split(',');
         const rows = new Map(stockQueries.many(stock(), ids).map((r) => [r.variant_id, r]));
         return { status: 200, body: ids.flatMap((id) => (rows.has(id) ? [stockView(rows.get(id)!)] : [])) };
+      },
+    }),
+    route({
+      method: 'get', path: '/api/v1/inventory/by-product/:productId', scope: 'inventory:read', summary: 'Stock of every variant of a product (seed 003)', tags: ['stock'],
+      params: Type.Object({ productId: Id }),
+      responses: { 200: 'the stock view of each of its variants, by SKU', 404: 'no stock record for any variant of that product' },
+      handle: ({ params }) => {
+        const rows = stockQueries.byProduct(stock(), params.productId);
+        if (rows.length === 0) throw notFound(`stock for product ${params.productId}`);
+        return { status: 200, body: { productId: params.productId, variants: rows.map(stockView) } };
       },
     }),
     route({
@@ -175,6 +185,12 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
       query: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
       responses: { 200: 'low and out-of-stock variants, least available first' },
       handle: ({ query }) => ({ status: 200, body: stockQueries.low(stock(), Math.min(Number(query.limit ?? 100), 1000)).map(stockView) }),
+    }),
+    route({
+      method: 'get', path: '/api/v1/reports/blocked-retirements', scope: 'inventory:read', summary: 'Variants deleted from the catalogue with stock on hand, waiting for an operator (seed 001)', tags: ['reports'],
+      query: Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$' })) }),
+      responses: { 200: 'blocked retirements, longest waiting first' },
+      handle: ({ query }) => ({ status: 200, body: stockQueries.blockedRetirements(stock(), Math.min(Number(query.limit ?? 100), 1000)).map(blockedRetirementView) }),
     }),
     route({
       method: 'get', path: '/api/v1/reports/stock-movements', scope: 'inventory:read', summary: 'Changes of units on hand, newest first', tags: ['reports'],

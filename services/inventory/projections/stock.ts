@@ -10,9 +10,10 @@ export const STOCK = 'stock';
 export function stockProjection(topics: Topics): Projection {
   return {
     name: STOCK,
-    version: 1,
+    // 2: a variant's product is indexed, and when its retirement was blocked is kept.
+    version: 2,
     topics: [topics.inventoryEvents],
-    indexes: ['CREATE INDEX stock_status ON stock (status)'],
+    indexes: ['CREATE INDEX stock_status ON stock (status)', 'CREATE INDEX stock_by_product ON stock (product_id)', 'CREATE INDEX stock_blocked ON stock (retirement_blocked)'],
     handles: ['InventoryRecordInitialized', 'StockReserved', 'StockReleased', 'ReservationExpired', 'StockLevelChanged', 'StockStatusChanged', 'InventoryRecordRetired', 'InventoryRetirementBlocked', 'ReservationRejected', 'LowStockThresholdReached', 'OutOfStock', 'StockReplenished', 'InventoryVariantDiscontinued'],
     migrate(db) {
       db.exec(`
@@ -27,6 +28,7 @@ export function stockProjection(topics: Topics): Projection {
           low_stock_threshold INTEGER NOT NULL,
           retired INTEGER NOT NULL DEFAULT 0,
           retirement_blocked INTEGER NOT NULL DEFAULT 0,
+          retirement_blocked_at INTEGER,
           version INTEGER NOT NULL,
           updated_at INTEGER NOT NULL
         ) WITHOUT ROWID;
@@ -40,7 +42,9 @@ export function stockProjection(topics: Topics): Projection {
       // Runs for almost every event: positional parameters bind about 30% faster than named ones.
       const levels = db.prepare(`UPDATE stock SET quantity = ?, reserved = ?, available = ?, version = ?, updated_at = ? WHERE variant_id = ? AND version < ?`);
       const status = db.prepare(`UPDATE stock SET status = @status, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
-      const flag = db.prepare(`UPDATE stock SET retired = @retired, retirement_blocked = @blocked, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
+      const flag = db.prepare(`
+        UPDATE stock SET retired = @retired, retirement_blocked = @blocked, retirement_blocked_at = CASE WHEN @blocked = 1 THEN @occurredAt END, version = @version, updated_at = @occurredAt
+        WHERE variant_id = @productVariantId AND version < @version`);
       const touch = db.prepare(`UPDATE stock SET version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
       return (event) => {
         const data = event.data as Levels & Record<string, unknown>;

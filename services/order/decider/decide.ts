@@ -60,6 +60,8 @@ function place(state: OrderState, c: PlaceOrder, now: number, settings: OrderSet
     quantity: l.quantity,
     unitPriceMinor: l.unitPriceMinor!,
     reservationId: `${c.orderId}.${i}`,
+    // A command from before lines said where their price came from was priced from the copy.
+    priceSource: l.priceSource ?? 'CATALOGUE_COPY',
   }));
   const drafts: Draft[] = [
     {

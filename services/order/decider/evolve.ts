@@ -11,7 +11,7 @@ export function evolve(state: OrderState, event: OrderEvent): OrderState {
         customerId: e.customerId,
         currency: e.currency,
         status: 'PENDING',
-        lines: e.lines.map((l) => ({ variantId: l.variantId, productId: l.productId, sku: l.sku, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor, reservationId: l.reservationId, returned: 0 })),
+        lines: e.lines.map((l) => ({ ...l, returned: 0 })),
         totalMinor: e.totalMinor,
         requestHash: e.requestHash,
         sagaDeadline: e.sagaDeadline,

@@ -1,17 +1,14 @@
 // The order service's HTTP API (CONTRACT.md).
-import crypto from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { OrderCommands, PlaceOrder } from '../../../schemas/generated/order.commands.ts';
-import type { ProductDetailsReplies } from '../../../schemas/generated/product.details.replies.ts';
-import type { ProductDetailsRequests } from '../../../schemas/generated/product.details.requests.ts';
+import type { OrderCommands } from '../../../schemas/generated/order.commands.ts';
 import type { CommandRequests } from '../../platform/http/command-request.ts';
 import { answerCommand } from '../../platform/http/command-answer.ts';
 import { conflict, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
-import type { RequestReplyClient } from '../../platform/messaging/request-reply.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
 import type { Topics, TopicMessage } from '../../platform/topics.ts';
-import { checkPrices, type PriceCheck } from '../price-check.ts';
+import { orderIdFor, placeOrderCommand, requestHashOf } from '../placement.ts';
+import type { ProductDetails } from '../product-details.ts';
 import { CATALOGUE_SNAPSHOT } from '../projections/catalogue-snapshot.ts';
 import { ORDER_ITEMS } from '../projections/order-items.ts';
 import { ORDERS } from '../projections/orders.ts';
@@ -27,23 +24,15 @@ const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, m
 /** How long a long-poll waits for an order it does not know yet to appear. */
 const UNKNOWN_ORDER_GRACE_MS = 5_000;
 
-/** The same customer and Idempotency-Key always name the same order. */
-export function orderIdFor(customerId: string, idempotencyKey: string): string {
-  const hex = crypto.createHash('sha256').update(`${customerId}\n${idempotencyKey}`).digest('hex');
-  // Shaped as a name-based UUID (version 5 layout, SHA-256 digest).
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
 export interface OrderRouteDeps {
   topics: Topics;
   read: ProjectionRunner;
   commands: CommandRequests;
   watchers: StatusWatchers;
-  productDetails: RequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>;
-  priceCheckTimeoutMs: number;
+  productDetails: ProductDetails;
 }
 
-export function orderRoutes({ topics, read, commands, watchers, productDetails, priceCheckTimeoutMs }: OrderRouteDeps): Route[] {
+export function orderRoutes({ topics, read, commands, watchers, productDetails }: OrderRouteDeps): Route[] {
   const view = (id: string) => {
     const o = orderQueries.order(read.db(ORDERS), id);
     return o ? orderView(o, orderQueries.items(read.db(ORDER_ITEMS), id)) : undefined;
@@ -53,18 +42,6 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
     if (!o) throw notFound(`order ${id}`);
     return o;
   };
-
-  async function priceCheck(currency: string, lines: PlaceOrder['lines'], correlationId: string): Promise<PriceCheck> {
-    const known = lines.filter((l) => l.unitPriceMinor !== null);
-    if (known.length === 0) return { notes: [], reviewReasons: [] };
-    try {
-      const reply = await productDetails.request({ type: 'ProductDetailsRequested', data: { requestId: '', variantIds: known.map((l) => l.variantId) } }, { timeoutMs: priceCheckTimeoutMs, correlationId });
-      return checkPrices(currency, known.map((l) => ({ variantId: l.variantId, sku: l.sku!, quantity: l.quantity, unitPriceMinor: l.unitPriceMinor! })), reply.data.variants);
-    } catch (error) {
-      // The check informs; it never blocks a checkout.
-      return { notes: [`price check unavailable: ${(error as Error).message}`], reviewReasons: [] };
-    }
-  }
 
   async function act(orderId: string, message: TopicMessage<OrderCommands>, correlationId: string): Promise<RouteResponse> {
     requireOrder(orderId);
@@ -83,28 +60,20 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
       responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
-        const key = headers['idempotency-key'];
-        const orderId = orderIdFor(body.customerId, key);
-        const requestHash = crypto.createHash('sha256').update(JSON.stringify({ customerId: body.customerId, items: body.items })).digest('hex');
+        const request = { customerId: body.customerId, items: body.items, idempotencyKey: headers['idempotency-key'] };
+        const orderId = orderIdFor(request.customerId, request.idempotencyKey);
         const location = `/api/v1/orders/${orderId}`;
-        const existing = orderQueries.order(read.db(ORDERS), orderId);
         // The same key again: the order as it stands (the first answer was 202, placed).
         const asItStands = (): RouteResponse => ({ status: 200, headers: { location }, body: requireOrder(orderId) });
+        const existing = orderQueries.order(read.db(ORDERS), orderId);
         if (existing) {
-          if (existing.request_hash !== requestHash) throw conflict('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${key} was already used for a different order request`);
+          if (existing.request_hash !== requestHashOf(request)) throw conflict('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${request.idempotencyKey} was already used for a different order request`);
           return asItStands();
         }
-        const snapshot = orderQueries.snapshot(read.db(CATALOGUE_SNAPSHOT), body.items.map((i) => i.variantId));
-        const lines: PlaceOrder['lines'] = body.items.map((item) => {
-          const s = snapshot.get(item.variantId);
-          return { variantId: item.variantId, productId: s?.product_id ?? null, sku: s?.sku ?? null, quantity: item.quantity, unitPriceMinor: s?.price_minor ?? null, currency: s?.currency ?? null, variantStatus: s?.status ?? 'UNKNOWN' };
-        });
-        const currency = lines.find((l) => l.currency)?.currency ?? 'EUR';
-        const check = await priceCheck(currency, lines, correlationId);
-        const outcome = await commands.send(topics.orderCommands, {
-          type: 'PlaceOrder',
-          data: { orderId, customerId: body.customerId, currency, lines, idempotencyKey: key, requestHash, priceNotes: check.notes, reviewReasons: check.reviewReasons },
-        }, correlationId);
+        const variantIds = body.items.map((i) => i.variantId);
+        const copy = orderQueries.snapshot(read.db(CATALOGUE_SNAPSHOT), variantIds);
+        const latest = await productDetails.latest(variantIds, correlationId);
+        const outcome = await commands.send(topics.orderCommands, { type: 'PlaceOrder', data: placeOrderCommand(request, copy, latest) }, correlationId);
         return answerCommand(outcome, {
           rejections: ORDER_REJECTIONS,
           location,

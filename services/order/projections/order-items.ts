@@ -8,7 +8,8 @@ export const ORDER_ITEMS = 'order-items';
 export function orderItemsProjection(topics: Topics): Projection {
   return {
     name: ORDER_ITEMS,
-    version: 1,
+    // 2: lines record which source priced them (price_source).
+    version: 2,
     topics: [topics.orderEvents],
     indexes: ['CREATE INDEX order_items_by_variant ON order_items (variant_id)'],
     migrate(db) {
@@ -16,7 +17,7 @@ export function orderItemsProjection(topics: Topics): Projection {
         CREATE TABLE order_items (
           order_id TEXT NOT NULL, line INTEGER NOT NULL, variant_id TEXT NOT NULL, product_id TEXT NOT NULL, sku TEXT NOT NULL,
           quantity INTEGER NOT NULL, unit_price_minor INTEGER NOT NULL, currency TEXT NOT NULL, reservation_id TEXT NOT NULL,
-          reservation_outcome TEXT, returned INTEGER NOT NULL DEFAULT 0,
+          reservation_outcome TEXT, returned INTEGER NOT NULL DEFAULT 0, price_source TEXT NOT NULL,
           PRIMARY KEY (order_id, line)
         ) WITHOUT ROWID;
         -- One row per order: its status and the version of its last event, so
@@ -27,8 +28,8 @@ export function orderItemsProjection(topics: Topics): Projection {
     handler(db) {
       const created = db.prepare(`INSERT INTO order_state (order_id, status, version) VALUES (?, 'PENDING', ?) ON CONFLICT DO NOTHING`);
       const line = db.prepare(`
-        INSERT INTO order_items (order_id, line, variant_id, product_id, sku, quantity, unit_price_minor, currency, reservation_id)
-        VALUES (@orderId, @line, @variantId, @productId, @sku, @quantity, @unitPriceMinor, @currency, @reservationId)`);
+        INSERT INTO order_items (order_id, line, variant_id, product_id, sku, quantity, unit_price_minor, currency, reservation_id, price_source)
+        VALUES (@orderId, @line, @variantId, @productId, @sku, @quantity, @unitPriceMinor, @currency, @reservationId, @priceSource)`);
       const outcome = db.prepare(`UPDATE order_items SET reservation_outcome = @outcome WHERE order_id = @orderId AND reservation_id = @reservationId`);
       // The version guard is in the WHERE clause: a replayed event changes no row.
       // It runs for every event, so it binds positionally (about 30% faster than by name).

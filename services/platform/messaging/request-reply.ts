@@ -13,6 +13,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 
 export class RequestTimeoutError extends Error {
+  override name = 'RequestTimeoutError';
   constructor(readonly requestId: string, timeoutMs: number) {
     super(`no reply to request ${requestId} within ${timeoutMs}ms`);
   }

@@ -3,7 +3,8 @@
 // SIGTERM or SIGINT within a bound. SERVICE_ROLES (comma-separated) runs only
 // some components, so a role can be scaled or killed on its own.
 import type { Kafka } from 'kafkajs';
-import { loadConfig, type PlatformConfig } from '../config.ts';
+import { readPlatformConfig, type PlatformConfig } from '../config.ts';
+import { createEnvReader, type EnvReader } from '../env.ts';
 import { createKafka } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
@@ -34,13 +35,17 @@ export interface ServiceContext {
   metrics: Metrics;
   health: Health;
   roles: Set<string> | 'all';
+  /** Whether this instance runs the components of a role (SERVICE_ROLES). */
+  runs(role: string): boolean;
 }
 
-export interface ServiceDefinition {
+export interface ServiceDefinition<S = unknown> {
   name: string;
+  /** The service's own settings, read beside the platform's so every problem is reported at once. */
+  settings(reader: EnvReader): S;
   /** Topics this service writes; their schema ids are resolved at start. */
   writes(topics: Topics): TopicDescriptor[];
-  components(context: ServiceContext): Promise<Component[]> | Component[];
+  components(context: ServiceContext, settings: S): Promise<Component[]> | Component[];
 }
 
 export interface RunningService {
@@ -53,8 +58,11 @@ export function rolesFrom(env: NodeJS.ProcessEnv): Set<string> | 'all' {
   return raw ? new Set(raw.split(',').map((r) => r.trim()).filter(Boolean)) : 'all';
 }
 
-export async function startService(definition: ServiceDefinition, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
-  const config = loadConfig(env);
+export async function startService<S>(definition: ServiceDefinition<S>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+  const reader = createEnvReader(env);
+  const config = readPlatformConfig(reader);
+  const settings = definition.settings(reader);
+  reader.check();
   const logger = createLogger(definition.name, config.logLevel);
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger, logLevel: env.KAFKAJS_LOG_LEVEL });
@@ -62,8 +70,9 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
   const roles = rolesFrom(env);
   const metrics = createMetrics(definition.name);
   const health = createHealth(logger, metrics);
-  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, health, roles };
-  const components = (await definition.components(context)).filter((c) => roles === 'all' || roles.has(c.role));
+  const runs = (role: string) => roles === 'all' || roles.has(role);
+  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, health, roles, runs };
+  const components = (await definition.components(context, settings)).filter((c) => runs(c.role));
   if (config.metricsPort && !components.some((c) => c.role === 'api')) {
     // No HTTP API here (a processor-only instance): still health and metrics.
     const ops = createHttpServer({
@@ -108,7 +117,7 @@ export async function startService(definition: ServiceDefinition, env: NodeJS.Pr
 }
 
 /** Entry point for a service's main.ts: start, then stop cleanly on a signal. */
-export function runService(definition: ServiceDefinition, stopWithinMs = 25_000): void {
+export function runService<S>(definition: ServiceDefinition<S>, stopWithinMs = 25_000): void {
   let running: RunningService | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {

@@ -1,0 +1,23 @@
+// The order service's own settings (the platform's are in platform/config.ts).
+import type { EnvReader } from '../platform/env.ts';
+import { readResilience, type ResilienceSettings } from '../platform/resilience.ts';
+import type { OrderSettings } from './decider/state.ts';
+
+export interface OrderServiceSettings {
+  port: number;
+  /** The checkout saga's bound and the payment window. */
+  saga: OrderSettings;
+  /** PRODUCT_DETAILS_*: the policy around the product-details request-reply at placement. */
+  productDetails: ResilienceSettings;
+}
+
+export function orderSettings(reader: EnvReader): OrderServiceSettings {
+  return {
+    port: reader.port('ORDER_PORT', 3003),
+    saga: {
+      sagaTimeoutMs: reader.positive('ORDER_SAGA_TIMEOUT_MS', 30_000, 3_600_000),
+      paymentWindowMs: reader.positive('ORDER_PAYMENT_WINDOW_MS', 15 * 60_000, 7 * 86_400_000),
+    },
+    productDetails: readResilience(reader, 'PRODUCT_DETAILS', { timeoutMs: 1500, attempts: 2, breakAfter: 5, halfOpenAfterMs: 10_000 }),
+  };
+}
