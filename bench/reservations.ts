@@ -3,7 +3,9 @@
 // Reservations per second through the real reservation processor (decode,
 // decide, encode, events + offsets in one transaction), from command appended
 // to outcome event, against a raw kafkajs transactional consume->produce loop
-// with a no-op transform on topics of the same shape, in the same run.
+// with a no-op transform on topics of the same shape, in the same run; and
+// against a Kafka Streams peer making the same decision (bench/peers/README.md),
+// under Streams' default commit interval and under the one we think fair.
 //
 // Workload: ReserveStock commands over 10,000 variants drawn from a Zipf
 // distribution (s = 1.1: a few variants are hot and run out of stock).
@@ -13,6 +15,9 @@
 //   2. latency: a steady offered load; latency is from just before a command is
 //      appended to its outcome reaching a read_committed consumer.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { inventoryAggregate } from '../services/inventory/aggregate.ts';
 import { HEADER, headerText } from '../services/platform/headers.ts';
@@ -22,9 +27,12 @@ import { createLogger } from '../services/platform/logger.ts';
 import { createCommandSender, type CommandSender } from '../services/platform/messaging/command-sender.ts';
 import { createCommandProcessor } from '../services/platform/processing/command-processor.ts';
 import { createCodec, type Codec } from '../services/platform/schemas/codec.ts';
-import { topicsFor, type TopicMessage } from '../services/platform/topics.ts';
+import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
+import { topicsFor, type TopicDescriptor, type TopicMessage } from '../services/platform/topics.ts';
 import type { InventoryCommands } from '../schemas/generated/inventory.commands.ts';
+import type { InventoryEvents } from '../schemas/generated/inventory.events.ts';
 import { createPassthrough } from './baseline/transactional-passthrough.ts';
+import { ensurePeerJar, KAFKA_STREAMS_VERSION, PEER_HEAP_MB, PEER_SETTINGS, peerSchemas, startKafkaStreamsPeer, STREAMS_EOS_DEFAULT_COMMIT_MS, type Peer, type PeerSchema, type PeerStats } from './peers/kafka-streams.ts';
 import { freshNamespace, latencySummary, record, sleep, zipfSampler } from './support.ts';
 
 const VARIANTS = 10_000;
@@ -36,6 +44,16 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 const quiet = createLogger('bench', 'error');
 
 type Command = TopicMessage<InventoryCommands>;
+
+/**
+ * The Kafka Streams peer is measured twice: with the settings we think fair
+ * (PEER_SETTINGS, bench/peers/README.md says why), and with Streams' default
+ * commit interval under exactly-once, so neither choice hides the other.
+ */
+const PEER_RUNS = [
+  { key: 'kafkaStreams', slug: 'streams', settings: PEER_SETTINGS },
+  { key: 'kafkaStreamsDefaultCommit', slug: 'streams-default-commit', settings: { ...PEER_SETTINGS, 'commit.interval.ms': STREAMS_EOS_DEFAULT_COMMIT_MS } },
+] as const;
 
 function reserveStream(count: number, seed: number): Command[] {
   const next = zipfSampler(VARIANTS, 1.1, seed);
@@ -80,11 +98,67 @@ async function writeSpan(kafka: Kafka, topic: string, from: Map<number, bigint>,
   return { first, last, records, seconds: (last - first) / 1000 };
 }
 
+/** The same over the last `count` records of a whole topic, by timestamp; the topic must hold exactly that many. */
+async function lastWriteSpan(kafka: Kafka, topic: string, count: number) {
+  const times: number[] = [];
+  await readPartitions({
+    kafka,
+    topic,
+    ranges: [...(await endOffsets(kafka, topic))].map(([partition, to]) => ({ partition, from: 0n, to })),
+    onBatch: (_p, messages: KafkaMessage[]) => {
+      for (const m of messages) times.push(Number(m.timestamp));
+    },
+  });
+  // One outcome per reservation and none for an initialisation: anything else is not the decision we compare.
+  if (times.length !== count) throw new Error(`${topic} holds ${times.length} records, expected one outcome for each of ${count} reservations`);
+  times.sort((a, b) => a - b);
+  const first = times[times.length - count]!;
+  const last = times[times.length - 1]!;
+  return { first, last, records: count, seconds: (last - first) / 1000 };
+}
+
+/** reservationId -> partition, record type and content of each StockReserved or ReservationRejected; other records counted. */
+async function reservationOutcomes(kafka: Kafka, codec: Codec, topic: TopicDescriptor<InventoryEvents>, from: Map<number, bigint>, to: Map<number, bigint>) {
+  const outcomes = new Map<string, string>();
+  let others = 0;
+  await readPartitions({
+    kafka,
+    topic: topic.name,
+    ranges: [...to].map(([partition, end]) => ({ partition, from: from.get(partition) ?? 0n, to: end })),
+    onBatch: async (partition, messages) => {
+      for (const m of messages) {
+        const { message } = codec.decodeKnown(topic, m.value) ?? (await codec.decode(topic, m.value));
+        if (message.type === 'StockReserved' || message.type === 'ReservationRejected') {
+          outcomes.set(message.data.reservationId, `${partition} ${message.type} ${JSON.stringify(message.data)}`);
+        } else {
+          others++;
+        }
+      }
+    },
+  });
+  return { outcomes, others };
+}
+
+function describeSettings(settings: Record<string, number>): string {
+  return Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ');
+}
+
 async function sendAll(sender: CommandSender, topic: ReturnType<typeof topicsFor>['inventoryCommands'], commands: Command[]) {
   for (let i = 0; i < commands.length; i += 1000) await sender.sendMany(topic, commands.slice(i, i + 1000));
 }
 
 export async function reservationsBenchmark(): Promise<void> {
+  // Built (or found up to date) before anything else, so a missing Maven or Java fails the run at once.
+  ensurePeerJar();
+  const peerStateRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-peer-'));
+  try {
+    await benchmark(peerStateRoot);
+  } finally {
+    fs.rmSync(peerStateRoot, { recursive: true, force: true });
+  }
+}
+
+async function benchmark(peerStateRoot: string): Promise<void> {
   const { prefix, config } = await freshNamespace('reservations');
   const topics = topicsFor(prefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench', security: config.kafka.security, logger: quiet });
@@ -110,6 +184,48 @@ export async function reservationsBenchmark(): Promise<void> {
     waitForLeaders: true,
     topics: [baselineIn, baselineOut].map((topic) => ({ topic, numPartitions: topics.inventoryCommands.partitions, replicationFactor: 1 })),
   });
+
+  // The peer's output topics are shaped as inventory.events (partitions,
+  // retention); Streams creates its changelog topics itself.
+  const eventsTopic = resolveTopology(readTopologyFile(), { profile: config.kafka.profile, prefix }).find((d) => d.baseName === topics.inventoryEvents.baseName);
+  if (!eventsTopic) throw new Error(`topology/topics.yaml declares no ${topics.inventoryEvents.baseName}`);
+  const peerRuns: { key: (typeof PEER_RUNS)[number]['key']; settings: Record<string, number>; applicationId: string; output: TopicDescriptor<InventoryEvents>; schemas: PeerSchema[] }[] = [];
+  for (const run of PEER_RUNS) {
+    const output = { ...topics.inventoryEvents, name: `${prefix}peer.${run.slug}.${topics.inventoryEvents.baseName}` };
+    peerRuns.push({ key: run.key, settings: run.settings, applicationId: `${prefix}peer-${run.slug}`, output, schemas: await peerSchemas(codec.registry, config.schemaRegistryUrl, topics.inventoryCommands, output.name) });
+  }
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: peerRuns.map((r) => ({
+      topic: r.output.name,
+      numPartitions: eventsTopic.partitions,
+      replicationFactor: eventsTopic.replicationFactor,
+      configEntries: Object.entries(eventsTopic.configs).map(([name, value]) => ({ name, value })),
+    })),
+  });
+  const startPeer = (run: (typeof peerRuns)[number]) =>
+    startKafkaStreamsPeer({
+      brokers: config.kafka.brokers,
+      security: config.kafka.security,
+      applicationId: run.applicationId,
+      input: topics.inventoryCommands.name,
+      output: run.output.name,
+      stateDir: path.join(peerStateRoot, run.key),
+      schemas: run.schemas,
+      settings: run.settings,
+    });
+  /** Until the peer's group has committed (in its transactions) every offset up to `ends`. */
+  const waitCommitted = async (peer: Peer, groupId: string, ends: Map<number, bigint>, what: string) => {
+    const deadline = Date.now() + 600_000;
+    for (;;) {
+      peer.assertRunning();
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topics.inventoryCommands.name] });
+      const behind = [...ends].filter(([partition, end]) => BigInt(committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1') < end);
+      if (behind.length === 0) return;
+      if (Date.now() > deadline) throw new Error(`${what}: partitions ${behind.map(([p]) => p).join(', ')} not committed after 600 s`);
+      await sleep(100);
+    }
+  };
 
   let decided = 0;
   const transactionSizes: number[] = [];
@@ -171,7 +287,8 @@ export async function reservationsBenchmark(): Promise<void> {
   await p.start();
   await waitDecided(COMMANDS, 'processor drain');
   await p.stop();
-  const processorSpan = await writeSpan(kafka, topics.inventoryEvents.name, eventsBefore, await endOffsets(kafka, topics.inventoryEvents.name));
+  const eventsAfter = await endOffsets(kafka, topics.inventoryEvents.name);
+  const processorSpan = await writeSpan(kafka, topics.inventoryEvents.name, eventsBefore, eventsAfter);
   const processorTransactions = [...transactionSizes];
 
   console.log('[reservations] draining the same backlog through the raw transactional loop');
@@ -181,6 +298,30 @@ export async function reservationsBenchmark(): Promise<void> {
   while ((await totalEnd(kafka, baselineOut)) < BigInt(COMMANDS)) await sleep(100);
   await baseline.stop();
   const baselineSpan = await writeSpan(kafka, baselineOut, new Map(), await endOffsets(kafka, baselineOut));
+
+  // The peer reads the commands topic from its start: the initialisations
+  // build its stores (no output), then it decides the same backlog.
+  const processorOutcomes = await reservationOutcomes(kafka, codec, topics.inventoryEvents, eventsBefore, eventsAfter);
+  const peerDrains: { rate: number; span: Awaited<ReturnType<typeof lastWriteSpan>>; stats: PeerStats | undefined; compared: number }[] = [];
+  for (const run of peerRuns) {
+    console.log(`[reservations] draining the same backlog through the Kafka Streams peer (${describeSettings(run.settings)})`);
+    const peer = await startPeer(run);
+    let stats: PeerStats | undefined;
+    try {
+      await waitCommitted(peer, run.applicationId, commandsAfter, 'Kafka Streams peer drain');
+    } finally {
+      stats = await peer.stop();
+    }
+    const span = await lastWriteSpan(kafka, run.output.name, COMMANDS);
+    // Same partition, same event, same content (versions included) for every reservation, or the comparison means nothing.
+    const peerOutcomes = await reservationOutcomes(kafka, codec, run.output, new Map(), await endOffsets(kafka, run.output.name));
+    const differing = backlog.flatMap((c) => (c.type === 'ReserveStock' ? [c.data.reservationId] : [])).filter((id) => peerOutcomes.outcomes.get(id) === undefined || peerOutcomes.outcomes.get(id) !== processorOutcomes.outcomes.get(id));
+    if (differing.length > 0 || peerOutcomes.others > 0) {
+      const show = differing.slice(0, 3).map((id) => `\n  ${id}: processor ${processorOutcomes.outcomes.get(id) ?? 'nothing'}\n  ${' '.repeat(id.length)}  peer      ${peerOutcomes.outcomes.get(id) ?? 'nothing'}`);
+      throw new Error(`the Kafka Streams peer decided ${differing.length} of ${COMMANDS} reservations differently (and wrote ${peerOutcomes.others} other records):${show.join('')}`);
+    }
+    peerDrains.push({ rate: COMMANDS / span.seconds, span, stats, compared: backlog.length });
+  }
 
   // 2. Latency at a steady offered load, each contender on its own.
   const latencyOf = async (start: () => Promise<() => Promise<void>>, topic: string, send: (batch: Command[]) => Promise<string[]>) => {
@@ -252,6 +393,35 @@ export async function reservationsBenchmark(): Promise<void> {
     },
   );
   await rawProducer.disconnect();
+  const peerLatencies: Awaited<ReturnType<typeof latencyOf>>[] = [];
+  for (const run of peerRuns) {
+    console.log(`[reservations] latency at ${OFFERED_RATE} commands/s for ${LATENCY_SECONDS}s: Kafka Streams peer (${describeSettings(run.settings)})`);
+    peerLatencies.push(
+      await latencyOf(
+        async () => {
+          const peer = await startPeer(run);
+          try {
+            // The other contenders' latency commands came after its drain: it decides them before the clock starts,
+            // as the others start with nothing to catch up.
+            await waitCommitted(peer, run.applicationId, await endOffsets(kafka, topics.inventoryCommands.name), 'Kafka Streams peer catch-up');
+          } catch (error) {
+            await peer.stop();
+            throw error;
+          }
+          await sleep(2000);
+          return async () => {
+            try {
+              peer.assertRunning();
+            } finally {
+              await peer.stop();
+            }
+          };
+        },
+        run.output.name,
+        async (batch) => (await sender.sendMany(topics.inventoryCommands, batch)).map((s) => s.commandId),
+      ),
+    );
+  }
   await sender.disconnect();
   await admin.disconnect();
 
@@ -259,6 +429,9 @@ export async function reservationsBenchmark(): Promise<void> {
   const processorRate = COMMANDS / processorSpan.seconds;
   const baselineRate = COMMANDS / baselineSpan.seconds;
   const ratio = processorRate / baselineRate;
+  const two = (x: number) => Number(x.toFixed(2));
+  const peers = peerRuns.map((run, i) => ({ run, drain: peerDrains[i]!, latency: peerLatencies[i]! }));
+  const perPeer = <T>(f: (p: (typeof peers)[number]) => T) => Object.fromEntries(peers.map((p) => [p.run.key, f(p)]));
   const result = {
     workload: { variants: VARIANTS, stockPerVariant: STOCK_PER_VARIANT, commands: COMMANDS, zipfS: 1.1, partitions: topics.inventoryCommands.partitions, maxPerTransaction: MAX_PER_TRANSACTION },
     throughput: {
@@ -266,9 +439,33 @@ export async function reservationsBenchmark(): Promise<void> {
       baseline: { messagesPerSecond: Math.round(baselineRate), seconds: baselineSpan.seconds, transactions: baselineTransactions.length, messagesPerTransaction: Number(mean(baselineTransactions).toFixed(1)) },
       ratio: Number(ratio.toFixed(2)),
       target: 0.8,
+      kafkaStreams: perPeer(({ run, drain }) => ({
+        kafkaStreams: KAFKA_STREAMS_VERSION,
+        jvmHeapMb: PEER_HEAP_MB,
+        settings: { 'processing.guarantee': 'exactly_once_v2', ...run.settings },
+        reservationsPerSecond: Math.round(drain.rate),
+        seconds: drain.span.seconds,
+        outcomeRecords: drain.span.records,
+        // Over its whole drain, the initialisations included; null if it did not close cleanly.
+        commandsRead: drain.stats?.commands ?? null,
+        transactions: drain.stats?.commits ?? null,
+        commandsPerTransaction: drain.stats?.commits ? Number((drain.stats.commands / drain.stats.commits).toFixed(1)) : null,
+        decisionsSameAsProcessor: drain.compared,
+      })),
+      processorToKafkaStreams: perPeer(({ drain }) => two(processorRate / drain.rate)),
+      kafkaStreamsToBaseline: perPeer(({ drain }) => two(drain.rate / baselineRate)),
     },
-    latency: { processor: processorLatency, baseline: baselineLatency },
+    latency: { processor: processorLatency, baseline: baselineLatency, kafkaStreams: perPeer(({ latency }) => latency) },
   };
+  const peerRows = peers
+    .map(({ run, drain, latency }) => {
+      const perCommit = drain.stats?.commits ? `${(drain.stats.commands / drain.stats.commits).toFixed(1)}*` : 'n/a';
+      return `| Kafka Streams peer, commit.interval.ms=${run.settings['commit.interval.ms']}${run.settings['commit.interval.ms'] === STREAMS_EOS_DEFAULT_COMMIT_MS ? ' (EOS default)' : ''} | ${Math.round(drain.rate)}/s | ${perCommit} | ${latency.p50Ms} ms | ${latency.p99Ms} ms |`;
+    })
+    .join('\n');
+  const peerRatios = peers
+    .map(({ run, drain }) => `**${two(processorRate / drain.rate)}** against commit.interval.ms=${run.settings['commit.interval.ms']} (the peer itself: ${two(drain.rate / baselineRate)} of the baseline)`)
+    .join('; ');
   const summary = `
 ## Reservations benchmark (\`npm run bench -- reservations\`)
 
@@ -278,8 +475,13 @@ ${COMMANDS} ReserveStock commands, Zipf (s = 1.1) over ${VARIANTS} variants, ${t
 | --- | --- | --- | --- | --- |
 | reservation processor | ${result.throughput.processor.reservationsPerSecond}/s | ${result.throughput.processor.commandsPerTransaction} | ${processorLatency.p50Ms} ms | ${processorLatency.p99Ms} ms |
 | raw kafkajs transactional loop (no-op) | ${result.throughput.baseline.messagesPerSecond}/s | ${result.throughput.baseline.messagesPerTransaction} | ${baselineLatency.p50Ms} ms | ${baselineLatency.p99Ms} ms |
+${peerRows}
 
 Ratio (processor / baseline throughput): **${result.throughput.ratio}** (target 0.8).
+
+Ratio (processor / Kafka Streams peer throughput): ${peerRatios}. The peer (Kafka Streams ${KAFKA_STREAMS_VERSION}, exactly_once_v2, -Xmx${PEER_HEAP_MB}m; bench/peers/README.md) made the same decision as the processor, event for event, for all ${COMMANDS} reservations; it writes no status announcements.
+
+\\* Transactions of the peer's whole drain, initialisations included: one per commit, for all partitions of its stream thread.
 `;
   const file = record('reservations', result, summary);
   console.log(summary);

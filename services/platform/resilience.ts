@@ -83,7 +83,9 @@ export function createResilience(dependency: string, settings: ResilienceSetting
     async execute(work) {
       const stop = metrics?.dependencyCalls.startTimer({ dependency });
       try {
-        const result = await policy.execute(({ signal }) => work(signal));
+        // A signal per call: cockatiel's default is one shared signal, which
+        // many concurrent calls fill with listeners (Node warns past ten).
+        const result = await policy.execute(({ signal }) => work(signal), new AbortController().signal);
         stop?.({ outcome: 'ok' });
         return result;
       } catch (error) {
