@@ -8,7 +8,6 @@
 //    /api/v1/products/{id} under load from this process (autocannon), and in
 //    the same run a bare express route returning a constant, in its own
 //    process, as the baseline.
-import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -19,6 +18,7 @@ import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
 import { freePort } from '../scripts/free-port.ts';
 import { runAuth } from '../scripts/local-auth.ts';
+import { startNodeProcess } from './processes.ts';
 import { freshNamespace, latencySummary, record, sleep } from './support.ts';
 
 const OFFERED_PER_SECOND = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 40);
@@ -43,10 +43,7 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 
   }
 }
 
-function startProcess(entry: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  return child;
-}
+const startProcess = startNodeProcess;
 
 function load(url: string, seconds: number, requests?: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {

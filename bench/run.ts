@@ -1,9 +1,10 @@
 // npm run bench -- <name>... : runs benchmarks against a real broker (the
 // embedded default when KAFKA_BROKERS is unset) and records their results under
-// bench/results/. Names: reservations, rebuild, checkout; none = all.
+// bench/results/. Names: reservations, rebuild, checkout, flash-sale; none = all.
 import { runCli, UsageError } from '../scripts/cli.ts';
 import { down, up } from '../scripts/embedded/stack.ts';
 import { checkoutBenchmark } from './checkout.ts';
+import { flashSaleBenchmark } from './flash-sale.ts';
 import { rebuildBenchmark } from './rebuild.ts';
 import { reservationsBenchmark } from './reservations.ts';
 
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   reservations: reservationsBenchmark,
   checkout: checkoutBenchmark,
   rebuild: rebuildBenchmark,
+  'flash-sale': flashSaleBenchmark,
 };
 
 runCli('bench', async () => {

@@ -5,7 +5,7 @@
 // state: the bytes of each message are copied to the same partition of the
 // output topic.
 import type { Kafka, Producer } from 'kafkajs';
-import { sendOffsetsWithRetry } from '../../services/platform/kafka/transactions.ts';
+import { sendOffsetsWithRetry, TRANSACTIONAL_RETRY } from '../../services/platform/kafka/transactions.ts';
 
 export interface PassthroughOptions {
   kafka: Kafka;
@@ -25,7 +25,8 @@ export function createPassthrough(options: PassthroughOptions) {
   async function producerFor(partition: number): Promise<Producer> {
     let producer = producers.get(partition);
     if (!producer) {
-      producer = kafka.producer({ transactionalId: `${groupId}-${partition}`, idempotent: true, maxInFlightRequests: 1 });
+      // The same retries as the processors' producers, so the comparison is of the work, not of the settings.
+      producer = kafka.producer({ transactionalId: `${groupId}-${partition}`, idempotent: true, maxInFlightRequests: 1, retry: TRANSACTIONAL_RETRY });
       await producer.connect();
       producers.set(partition, producer);
     }

@@ -1,6 +1,7 @@
 // The inventory service. Roles (SERVICE_ROLES, default all): `processor` (the
 // reservation processor and the catalogue translator) and `api` (read models
 // and HTTP).
+import { processorWrites } from '../platform/processing/command-processor.ts';
 import { processorComponent, translatorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
@@ -16,7 +17,7 @@ import { inventoryReadModels } from './read-models.ts';
 export const inventoryService: ServiceDefinition<InventorySettings> = {
   name: 'inventory',
   settings: inventorySettings,
-  writes: (topics) => [topics.inventoryCommands, topics.inventoryEvents],
+  writes: (topics) => processorWrites(inventoryAggregate(topics)),
   components: (context, settings) => {
     const { topics } = context;
     const api = createApi(context, {

@@ -16,6 +16,7 @@ export function orderAggregate(topics: Topics, settings: OrderSettings): Aggrega
     versionOfState: (state) => state.version,
     versionOfEvent: (event) => ('version' in event.data ? event.data.version : undefined),
     react: orderReactions(topics),
+    reactsTo: [topics.inventoryCommands],
     schedule: {
       dueAt: orderDueAt,
       command: (orderId, asOf) => ({ type: 'TimeOutOrder', data: { orderId, asOf } }),

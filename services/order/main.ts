@@ -1,8 +1,9 @@
 // The order service. Roles (SERVICE_ROLES, default all): `processor` (the order
-// processor, which drives the checkout saga, and the translator of inventory's
-// answers) and `api` (read models, HTTP, the product-details client, and the
+// processor, which drives the checkout saga; inventory answers it on
+// order.commands) and `api` (read models, HTTP, the product-details client, and the
 // flagging of open orders when a variant is discontinued).
 import { createRequestReplyClient } from '../platform/messaging/request-reply.ts';
+import { processorWrites } from '../platform/processing/command-processor.ts';
 import { processorComponent, translatorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
@@ -15,14 +16,14 @@ import { createProductDetails } from './product-details.ts';
 import { discontinuationFlagger } from './discontinuation-flagger.ts';
 import { orderRoutes } from './http/routes.ts';
 import { createStatusWatchers } from './http/status-watchers.ts';
-import { inventoryToOrders } from './inventory-translator.ts';
 import { orderReadModels } from './read-models.ts';
 
 /** The order service over the given read models (tests give it a catalogue copy that lags). */
 export const orderServiceWith = (readModels: typeof orderReadModels): ServiceDefinition<OrderServiceSettings> => ({
   name: 'order',
   settings: orderSettings,
-  writes: (topics) => [topics.orderCommands, topics.orderEvents, topics.inventoryCommands, topics.productDetailsRequests],
+  // (Placing an order appends to order.commands, the processor's own command topic.)
+  writes: (topics, settings) => [...processorWrites(orderAggregate(topics, settings.saga)), topics.productDetailsRequests],
   components: (context, settings) => {
     const { kafka, codec, topics, config, logger, metrics } = context;
     const watchers = createStatusWatchers();
@@ -47,7 +48,6 @@ export const orderServiceWith = (readModels: typeof orderReadModels): ServiceDef
     });
     return [
       processorComponent(context, orderAggregate(topics, settings.saga), countFlaggedOrders(metrics)),
-      translatorComponent(context, { name: 'inventory-translator', role: 'processor', from: topics.inventoryEvents, translate: inventoryToOrders(topics) }),
       { name: 'product-details', role: 'api', start: () => requestReply.start(), stop: () => requestReply.stop() },
       ...api.components,
       translatorComponent(context, { name: 'discontinuation-flagger', role: 'api', from: topics.productEvents, translate: discontinuationFlagger(topics, api.read) }),

@@ -40,7 +40,7 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
 
   async function deadLetter(partition: number, message: KafkaMessage, reason: string) {
     const letter = deadLetterRecord({ topic: requests.name, partition, message }, reason, options.groupId);
-    await producer!.send({ topic: letter.topic, acks: -1, messages: [letter] });
+    await producer!.send({ topic: letter.topic, messages: [letter] });
     observer.deadLettered(requests.name);
     logger.warn({ offset: message.offset, reason }, 'details request dead-lettered');
   }
@@ -80,10 +80,9 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
     const reply = { type: 'ProductDetailsProvided' as const, data: { requestId, variants, answeredAt: Date.now() } };
     await producer!.send({
       topic: topics.productDetailsReplies.name,
-      acks: -1,
       messages: [{
         key: requestId,
-        value: await codec.encode(topics.productDetailsReplies, reply),
+        value: codec.encode(topics.productDetailsReplies, reply),
         headers: toHeaders({ id: newId(), type: codec.fullName(topics.productDetailsReplies, reply.type), source: 'product', time: reply.data.answeredAt, correlationId, causationId: requestId }),
       }],
     });

@@ -1,7 +1,8 @@
 // The product service. Roles (SERVICE_ROLES, default all): `processor` (the
-// catalogue processor and the translator from inventory's answers) and `api`
+// catalogue processor, which inventory answers on product.commands) and `api`
 // (read models, HTTP, and answers to product-details requests).
-import { processorComponent, translatorComponent } from '../platform/runtime/components.ts';
+import { processorWrites } from '../platform/processing/command-processor.ts';
+import { processorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
 import { runService, type ServiceDefinition } from '../platform/runtime/service.ts';
 import { productAggregate } from './aggregate.ts';
@@ -9,13 +10,12 @@ import { productSettings, type ProductSettings } from './config.ts';
 import { createDetailsResponder } from './details-responder.ts';
 import { productRoutes } from './http/routes.ts';
 import { createInventoryClient } from './inventory-client.ts';
-import { inventoryToCatalogue } from './inventory-translator.ts';
 import { productReadModels } from './read-models.ts';
 
 export const productService: ServiceDefinition<ProductSettings> = {
   name: 'product',
   settings: productSettings,
-  writes: (topics) => [topics.productCommands, topics.productEvents, topics.productDetailsReplies],
+  writes: (topics) => [...processorWrites(productAggregate(topics)), topics.productDetailsReplies],
   components: (context, settings) => {
     const { kafka, codec, topics, config, logger, metrics, health } = context;
     const inventory = createInventoryClient({
@@ -37,7 +37,6 @@ export const productService: ServiceDefinition<ProductSettings> = {
     const responder = createDetailsResponder({ kafka, codec, topics, read: api.read, groupId: responderGroup, logger: logger.child({ component: 'details-responder' }), metrics, health });
     return [
       processorComponent(context, productAggregate(topics)),
-      translatorComponent(context, { name: 'inventory-translator', role: 'processor', from: topics.inventoryEvents, translate: inventoryToCatalogue(topics) }),
       ...api.components,
       {
         name: 'details-responder',

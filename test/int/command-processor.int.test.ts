@@ -4,7 +4,7 @@ import type { Kafka } from 'kafkajs';
 import { inventoryAggregate } from '../../services/inventory/aggregate.ts';
 import { createLogger } from '../../services/platform/logger.ts';
 import { createCommandSender, type CommandSender } from '../../services/platform/messaging/command-sender.ts';
-import { createCommandProcessor, type CommandProcessor } from '../../services/platform/processing/command-processor.ts';
+import { createCommandProcessor, processorWrites, type CommandProcessor } from '../../services/platform/processing/command-processor.ts';
 import { createCodec, type Codec } from '../../services/platform/schemas/codec.ts';
 import type { InventoryEvents } from '../../schemas/generated/inventory.events.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
@@ -41,7 +41,7 @@ describe('inventory command processor (real broker)', function () {
 
   before(async () => {
     env = await provision('processor');
-    codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.inventoryCommands, env.topics.inventoryEvents] });
+    codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: processorWrites(inventoryAggregate(env.topics)) });
     kafka = kafkaFor(env.config);
     processor = await startProcessor('a');
   });

@@ -77,7 +77,7 @@ describe('dead letters (real broker, three services)', function () {
       [t.inventoryCommands, [`${p}inventory-processor`]],
       [t.orderCommands, [`${p}order-processor`]],
       [t.productEvents, [`${p}inventory-catalogue-translator`, `${p}order-discontinuation-flagger`, 'product-read-models', 'order-read-models']],
-      [t.inventoryEvents, [`${p}product-inventory-translator`, `${p}order-inventory-translator`, 'inventory-read-models', 'product-read-models']],
+      [t.inventoryEvents, ['inventory-read-models', 'product-read-models']],
       [t.orderEvents, ['order-read-models']],
       [t.productDetailsRequests, [`${p}product-details-responder`]],
     ];

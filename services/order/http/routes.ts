@@ -1,5 +1,6 @@
 // The order service's HTTP API (CONTRACT.md).
 import { Type } from '@sinclair/typebox';
+import type { Request } from 'express';
 import type { OrderCommands } from '../../../schemas/generated/order.commands.ts';
 import type { CommandRequests } from '../../platform/http/command-request.ts';
 import { answerCommand } from '../../platform/http/command-answer.ts';
@@ -20,6 +21,9 @@ const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
 const OrderPath = Type.Object({ id: Id });
 const STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'PAID', 'RETURNED'];
 const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false });
+
+/** An order's own actions (cancel, pay, return) count against that order's limit, not the storefront's. */
+const byOrder = (req: Request) => (req.params.id ? `order ${req.params.id.slice(0, 128)}` : undefined);
 
 /** How long a long-poll waits for an order it does not know yet to appear. */
 const UNKNOWN_ORDER_GRACE_MS = 5_000;
@@ -58,6 +62,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails }
       method: 'post', path: '/api/v1/orders', scope: 'orders:write', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
+      rateLimitKey: (req) => (typeof req.body?.customerId === 'string' ? `customer ${req.body.customerId.slice(0, 128)}` : undefined),
       responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
         const request = { customerId: body.customerId, items: body.items, idempotencyKey: headers['idempotency-key'] };
@@ -118,18 +123,18 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails }
       },
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/cancel', scope: 'orders:write', summary: 'Cancel an order; its reservations are released', tags: ['orders'],
+      method: 'post', path: '/api/v1/orders/:id/cancel', scope: 'orders:write', rateLimitKey: byOrder, summary: 'Cancel an order; its reservations are released', tags: ['orders'],
       params: OrderPath, body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order can no longer be cancelled' },
       handle: ({ params, body, correlationId }) => act(params.id, { type: 'CancelOrder', data: { orderId: params.id, reason: body?.reason ?? null } }, correlationId),
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/pay', scope: 'orders:write', summary: 'Record payment; reserved units become sales', tags: ['orders'], params: OrderPath,
+      method: 'post', path: '/api/v1/orders/:id/pay', scope: 'orders:write', rateLimitKey: byOrder, summary: 'Record payment; reserved units become sales', tags: ['orders'], params: OrderPath,
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not confirmed' },
       handle: ({ params, correlationId }) => act(params.id, { type: 'PayOrder', data: { orderId: params.id } }, correlationId),
     }),
     route({
-      method: 'post', path: '/api/v1/orders/:id/return', scope: 'orders:write', summary: 'Return units of a paid order; they are restocked', tags: ['orders'],
+      method: 'post', path: '/api/v1/orders/:id/return', scope: 'orders:write', rateLimitKey: byOrder, summary: 'Return units of a paid order; they are restocked', tags: ['orders'],
       params: OrderPath, body: Type.Object({ items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       responses: { 200: 'the order', 202: 'accepted, outcome pending', 404: 'unknown order', 409: 'the order is not paid', 422: 'more returned than bought' },
       handle: ({ params, body, correlationId }) => act(params.id, { type: 'ReturnOrder', data: { orderId: params.id, items: body.items } }, correlationId),

@@ -48,6 +48,12 @@ export interface Route<P extends TObject = TObject, Q extends TObject = TObject,
   scope: Scope | ScopeRule<RouteInput<P, Q, B, H>>;
   /** Response statuses this route answers with, for the OpenAPI description. */
   responses: Record<number, string>;
+  /**
+   * Whom a write is for, when not the caller itself (an end customer, an
+   * order): its rate limit counts per caller and this key. Read before the
+   * input is validated, so it must tolerate any body.
+   */
+  rateLimitKey?(req: Request): string | undefined;
   handle(input: RouteInput<P, Q, B, H>): Promise<RouteResponse> | RouteResponse;
 }
 

@@ -109,15 +109,23 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.locals.identity = await verifier.authenticate(req.headers.authorization);
     next();
   };
-  // Per identity, after authentication: one caller's burst cannot starve the others.
+  // Per identity, after authentication, so one caller's burst cannot starve the
+  // others; and per end customer where a route names one (Route.rateLimitKey),
+  // so a storefront serving every customer is not capped as if it were one.
+  const limitKey = (res: Response) => {
+    const subject = (res.locals.identity as Identity).subject;
+    const key = res.locals.rateLimitKey as string | undefined;
+    return { subject, key, id: key === undefined ? subject : `${subject}\u0000${key}` };
+  };
   const limitWrites = rateLimit({
     windowMs: 60_000,
     limit: options.writesPerMinute ?? 1200,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
-    keyGenerator: (_req, res) => (res.locals.identity as Identity).subject,
+    keyGenerator: (_req, res) => limitKey(res).id,
     handler: (_req, res, _next, limiter) => {
-      res.status(429).json({ error: 'RATE_LIMITED', message: `'${(res.locals.identity as Identity).subject}' made more than ${limiter.limit} writes in a minute; retry after ${res.getHeader('retry-after') ?? 60}s` });
+      const { subject, key } = limitKey(res);
+      res.status(429).json({ error: 'RATE_LIMITED', message: `'${subject}' made more than ${limiter.limit} writes in a minute${key === undefined ? '' : ` for ${key}`}; retry after ${res.getHeader('retry-after') ?? 60}s` });
     },
   });
 
@@ -129,7 +137,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.once('finish', () => stop({ status: String(res.statusCode) }));
       next();
     };
-    app[r.method](r.path, timed, authenticate, ...(r.method === 'get' ? [] : [limitWrites]), async (req: Request, res: Response) => {
+    const keyed = (req: Request, res: Response, next: NextFunction) => {
+      res.locals.rateLimitKey = r.rateLimitKey?.(req);
+      next();
+    };
+    app[r.method](r.path, timed, authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), async (req: Request, res: Response) => {
       const result = await handle(req, res, String(req.id), res.locals.identity as Identity);
       for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
       res.status(result.status);

@@ -24,7 +24,7 @@ export interface CommandSender {
 export function createCommandSender(kafka: Kafka, codec: Codec, source: string): CommandSender {
   const producer = createSafeProducer(kafka);
 
-  async function prepare<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId?: string, time?: number, commandId = newId()) {
+  function prepare<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId?: string, time?: number, commandId = newId()) {
     const key = String((message.data as Record<string, unknown>)[topic.key]);
     const meta: MessageMetadata = {
       id: commandId,
@@ -33,19 +33,19 @@ export function createCommandSender(kafka: Kafka, codec: Codec, source: string):
       time: time ?? Date.now(),
       correlationId: correlationId ?? commandId,
     };
-    const value = await codec.encode(topic, message);
+    const value = codec.encode(topic, message);
     return { sent: { commandId, correlationId: meta.correlationId, key }, message: { key, value, headers: toHeaders(meta) } };
   }
 
   return {
     async send(topic, message, options = {}) {
-      const { sent, message: record } = await prepare(topic, message, options.correlationId, options.time, options.commandId);
-      await producer.send({ topic: topic.name, acks: -1, messages: [record] });
+      const { sent, message: record } = prepare(topic, message, options.correlationId, options.time, options.commandId);
+      await producer.send({ topic: topic.name, messages: [record] });
       return sent;
     },
     async sendMany(topic, messages, options = {}) {
-      const prepared = await Promise.all(messages.map((m) => prepare(topic, m, options.correlationId)));
-      await producer.send({ topic: topic.name, acks: -1, messages: prepared.map((p) => p.message) });
+      const prepared = messages.map((m) => prepare(topic, m, options.correlationId));
+      await producer.send({ topic: topic.name, messages: prepared.map((p) => p.message) });
       return prepared.map((p) => p.sent);
     },
     connect: () => producer.connect(),

@@ -110,10 +110,9 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
       try {
         await producer.send({
           topic: requests.name,
-          acks: -1,
           messages: [{
             key: requestId,
-            value: await codec.encode(requests, request),
+            value: codec.encode(requests, request),
             headers: toHeaders({ id: requestId, type: codec.fullName(requests, request.type), source: options.source, time: Date.now(), correlationId: correlationId ?? requestId }),
           }],
         });

@@ -44,14 +44,21 @@ export interface AggregateDefinition<S, C extends Message, E extends Message, R 
     dueAt(state: S): number | undefined;
     command(aggregateId: string, dueAt: number): C;
   };
-  /** Commands other aggregates must receive because of these events. */
+  /** Commands other aggregates must receive because of these events, sent in the same transaction. */
   react?(aggregateId: string, events: E[], state: S): Outbound[];
+  /** The command topics `react` sends to (the codec must be able to write them). */
+  reactsTo?: TopicDescriptor[];
   /**
    * Keys an aggregate's state claims, unique among the aggregates of one
    * partition (a product's SKUs). Deciders see who holds a key through
    * CommandContext.owner.
    */
   uniqueKeys?(state: S): string[];
+}
+
+/** Every topic a processor of this aggregate writes: its timers' commands, its events, and its reactions. */
+export function processorWrites(definition: Pick<AggregateDefinition<never, never, never>, 'commands' | 'events' | 'reactsTo'>): TopicDescriptor[] {
+  return [definition.commands, definition.events, ...(definition.reactsTo ?? [])];
 }
 
 export interface CommandProcessorOptions<S, C extends Message, E extends Message, R extends string = string> {
@@ -199,8 +206,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
     messages: { type: string; data: object }[],
     now: number,
   ) {
-    return Promise.all(
-      messages.map(async (message, index) => {
+    return messages.map((message, index) => {
         const id = newId();
         const meta: MessageMetadata = {
           id,
@@ -211,17 +217,14 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
           causationId: command.id,
           outcome: { index, count: messages.length },
         };
-        const value = await codec.encode(events, message as TopicMessage<RecordMap>);
+        const value = codec.encode(events, message as TopicMessage<RecordMap>);
         return { meta, record: { topic: events.name, partition, key: aggregateId, value, headers: toHeaders(meta) } satisfies OutboundRecord };
-      }),
-    );
+      });
   }
 
-  async function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): Promise<OutboundRecord[]> {
-    return Promise.all(
-      outbound.map(({ topic, message }) =>
-        outboundCommand(codec, topic, message as TopicMessage<RecordMap>, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
-      ),
+  function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): OutboundRecord[] {
+    return outbound.map(({ topic, message }) =>
+      outboundCommand(codec, topic, message as TopicMessage<RecordMap>, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
     );
   }
 
@@ -279,12 +282,12 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
         const decision = decider.decide(state, command, { now, owner });
         if (decision.outcome === 'accepted') {
           const next = fold(decider, state, decision.events);
-          const outcome = await outcomeRecords(aggregateId, partition, meta, decision.events, now);
+          const outcome = outcomeRecords(aggregateId, partition, meta, decision.events, now);
           records.push(...outcome.map((o) => o.record));
           eventsWritten += outcome.length;
           if (definition.react) {
             const reactions = definition.react(aggregateId, decision.events, next);
-            if (reactions.length) records.push(...(await reactionRecords(reactions, outcome[0]!.meta, now)));
+            if (reactions.length) records.push(...reactionRecords(reactions, outcome[0]!.meta, now));
           }
           claim(aggregateId, state, next);
           overlay.set(aggregateId, next);
@@ -295,7 +298,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
             decision.outcome === 'rejected'
               ? { type: 'CommandRejected', data: { aggregateId, commandType: command.type, code: decision.code, message: decision.message, occurredAt: now } }
               : { type: 'CommandUnchanged', data: { aggregateId, commandType: command.type, reason: decision.reason, message: decision.message, occurredAt: now } };
-          const [outcome] = await outcomeRecords(aggregateId, partition, meta, [answer], now);
+          const [outcome] = outcomeRecords(aggregateId, partition, meta, [answer], now);
           records.push(outcome!.record);
           eventsWritten++;
           decided.push(outcomeOf(decision.outcome, [answer]));
@@ -375,18 +378,19 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
     }
     pendingTimers = stillPending;
     if (due.length === 0) return;
-    const messages = await Promise.all(
-      due.map(async ({ id, partition }) => {
-        const command = definition.schedule!.command(id, now);
-        const meta: MessageMetadata = { id: newId(), type: codec.fullName(commands, command.type), source: `${definition.name}-timer`, time: now, correlationId: newId() };
-        return { key: id, partition, value: await codec.encode(commands, command as TopicMessage<RecordMap>), headers: toHeaders(meta) };
-      }),
-    );
-    await timerProducer.send({ topic: commands.name, acks: -1, messages });
+    const messages = due.map(({ id, partition }) => {
+      const command = definition.schedule!.command(id, now);
+      const meta: MessageMetadata = { id: newId(), type: codec.fullName(commands, command.type), source: `${definition.name}-timer`, time: now, correlationId: newId() };
+      return { key: id, partition, value: codec.encode(commands, command as TopicMessage<RecordMap>), headers: toHeaders(meta) };
+    });
+    await timerProducer.send({ topic: commands.name, messages });
   }
 
   return {
     async start() {
+      // A reaction the codec cannot encode would dead-letter every command that causes it.
+      const unwritable = processorWrites(definition).filter((t) => !codec.writes(t));
+      if (unwritable.length) throw new Error(`the ${definition.name} processor writes ${unwritable.map((t) => t.name).join(', ')}, which its codec was not given`);
       await timerProducer.connect();
       await loop.start();
       if (definition.schedule) {

@@ -21,7 +21,7 @@
 // reassignment) is aborted, never committed.
 import type { Admin, IHeaders, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import type { Logger } from '../logger.ts';
-import { sendOffsetsWithRetry } from '../kafka/transactions.ts';
+import { sendOffsetsWithRetry, TRANSACTIONAL_RETRY } from '../kafka/transactions.ts';
 import { failureReason, observeHandler, type Metrics } from '../metrics.ts';
 import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import type { Health } from '../runtime/health.ts';
@@ -114,7 +114,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
       idempotent: true,
       maxInFlightRequests: 1,
       transactionTimeout: options.transactionTimeoutMs ?? 30_000,
-      retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 5_000 },
+      retry: TRANSACTIONAL_RETRY,
     });
   }
 

@@ -6,16 +6,16 @@ import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import type { OutboundRecord } from './exactly-once-loop.ts';
 
-export async function outboundCommand(
+export function outboundCommand(
   codec: Codec,
   topic: TopicDescriptor,
   message: TopicMessage<RecordMap>,
   meta: Omit<MessageMetadata, 'id' | 'type'>,
-): Promise<OutboundRecord> {
+): OutboundRecord {
   return {
     topic: topic.name,
     key: String((message.data as Record<string, unknown>)[topic.key]),
-    value: await codec.encode(topic, message),
+    value: codec.encode(topic, message),
     headers: toHeaders({ id: newId(), type: codec.fullName(topic, message.type), ...meta }),
   };
 }

@@ -44,7 +44,7 @@ export interface ServiceDefinition<S = unknown> {
   /** The service's own settings, read beside the platform's so every problem is reported at once. */
   settings(reader: EnvReader): S;
   /** Topics this service writes; their schema ids are resolved at start. */
-  writes(topics: Topics): TopicDescriptor[];
+  writes(topics: Topics, settings: S): TopicDescriptor[];
   components(context: ServiceContext, settings: S): Promise<Component[]> | Component[];
 }
 
@@ -66,7 +66,7 @@ export async function startService<S>(definition: ServiceDefinition<S>, env: Nod
   const logger = createLogger(definition.name, config.logLevel);
   const topics = topicsFor(config.topicPrefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger, logLevel: env.KAFKAJS_LOG_LEVEL });
-  const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics) });
+  const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics, settings) });
   const roles = rolesFrom(env);
   const metrics = createMetrics(definition.name);
   const health = createHealth(logger, metrics);

@@ -33,13 +33,16 @@ export interface DecodedMessage<M extends RecordMap> {
 }
 
 export interface Codec {
-  encode<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>): Promise<Buffer>;
+  /** Synchronous: the schema ids of what a component writes are resolved at start. */
+  encode<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>): Buffer;
   decode<M extends RecordMap>(topic: TopicDescriptor<M>, value: Buffer | null): Promise<DecodedMessage<M>>;
   /**
    * The same, without a promise, when the writer schema is already known (the
    * common case on a hot path); undefined when it must first be fetched.
    */
   decodeKnown<M extends RecordMap>(topic: TopicDescriptor<M>, value: Buffer | null): DecodedMessage<M> | undefined;
+  /** Whether schema ids were resolved for this topic (it was among the codec's writes). */
+  writes(topic: TopicDescriptor): boolean;
   /** Namespaced record name of a record type on a topic (the ce_type header). */
   fullName(topic: TopicDescriptor, type: string): string;
   registry: SchemaRegistry;
@@ -82,7 +85,7 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
   const registry = createRegistryClient(options.registryUrl, options.timeoutMs);
   const unknownIdAttempts = options.unknownIdAttempts ?? 5;
   const unknownIdRetryMs = options.unknownIdRetryMs ?? 2000;
-  const ids = new Map<string, number>(); // `${topic}|${type}` -> schema id
+  const ids = new Map<string, { id: number; record: RecordSchema }>(); // `${topic}|${type}` -> schema id and record
   const writers = new Map<string, WriterEntry>(); // `${topic}|${id}` -> reader and resolver
 
   for (const topic of options.writes) {
@@ -91,8 +94,6 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
       let id: number;
       try {
         id = await registry.getRegistryIdBySchema(subject, { type: SchemaType.AVRO, schema: JSON.stringify(record.schema) });
-        // Warm the client's cache so encoding never needs the registry again.
-        await registry.getSchema(id);
       } catch (error) {
         const status = statusOf(error) ?? statusOf((error as { cause?: unknown })?.cause);
         if (status === 404 || /not found/i.test(String((error as Error)?.message))) {
@@ -100,7 +101,7 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
         }
         throw new SchemaRegistryError(`schema registry at ${options.registryUrl} did not answer for subject '${subject}': ${(error as Error)?.message ?? error}`);
       }
-      ids.set(`${topic.name}|${record.name}`, id);
+      ids.set(`${topic.name}|${record.name}`, { id, record });
     }
   }
 
@@ -181,17 +182,29 @@ export async function createCodec(options: CodecOptions): Promise<Codec> {
     return { message: { type: reader.name, data } as DecodedMessage<M>['message'], schemaId, fullName: reader.fullName };
   }
 
+  const written = new Set(options.writes.map((t) => t.name));
   return {
     registry,
     fullName,
-    async encode(topic, message) {
-      const id = ids.get(`${topic.name}|${message.type}`);
-      if (id === undefined) throw new Error(`no schema id resolved for ${message.type} on ${topic.name}: add the topic to the codec's writes`);
+    writes: (topic) => written.has(topic.name),
+    // The Confluent framing written here rather than by the client's (async)
+    // encode: the id was looked up at start for this very schema, so encoding
+    // is a synchronous step of a command processor's hot loop.
+    encode(topic, message) {
+      const writer = ids.get(`${topic.name}|${message.type}`);
+      if (writer === undefined) throw new Error(`no schema id resolved for ${message.type} on ${topic.name}: add the topic to the codec's writes`);
+      let body: Buffer;
       try {
-        return await registry.encode(id, message.data);
+        body = writer.record.type.toBuffer(message.data);
       } catch (error) {
-        throw new Error(`${message.type} does not match its schema: ${(error as Error).message} ${JSON.stringify((error as { paths?: unknown }).paths ?? [])}`);
+        const paths: string[] = [];
+        writer.record.type.isValid(message.data, { errorHook: (path) => paths.push(path.join('.')) });
+        throw new Error(`${message.type} does not match its schema: ${(error as Error).message} ${JSON.stringify(paths)}`);
       }
+      const header = Buffer.allocUnsafe(5);
+      header.writeUInt8(MAGIC_BYTE, 0);
+      header.writeInt32BE(writer.id, 1);
+      return Buffer.concat([header, body]);
     },
     async decode(topic, value) {
       const schemaId = wireSchemaId(value);
