@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { APICURIO_VERSION, KAFKA_VERSION, layout } from './layout.ts';
+import { APICURIO_VERSION, KAFKA_VERSION, kafkaUsesLog4j2, layout } from './layout.ts';
 import { EmbeddedError, requireTool } from './processes.ts';
 
 const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
@@ -41,6 +41,7 @@ export function ensureKafkaJars(log: (line: string) => void): string {
     [
       '-f', layout.mavenPom,
       `-Dkafka.version=${KAFKA_VERSION}`,
+      `-P${kafkaUsesLog4j2(KAFKA_VERSION) ? 'log4j2' : 'reload4j'}`,
       `${DEPENDENCY_PLUGIN}:copy-dependencies`,
       `-DoutputDirectory=${dir}`,
       '-DincludeScope=runtime',

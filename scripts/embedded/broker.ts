@@ -1,41 +1,47 @@
-// The embedded Apache Kafka: one KRaft node acting as broker and controller,
-// tuned for fast and still-correct single-node tests (transactions with a
-// one-replica state log, no initial rebalance delay, no auto-created topics).
+// The embedded Apache Kafka nodes: each a KRaft broker and controller in one
+// process. One node for the plain and secure stacks, tuned for fast and
+// still-correct single-node tests (transactions with a one-replica state log,
+// no initial rebalance delay); three for the cluster stack, with the msk
+// profile's replication 3 and min ISR 2 for every internal topic. Never
+// automatic topic creation.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureKafkaJars } from './artifacts.ts';
-import { stacks, type Stack } from './layout.ts';
-import { EmbeddedError, javaCommand, logPath, requireFreePort, runningPid, startDetached, waitFor } from './processes.ts';
+import { KAFKA_VERSION, kafkaUsesLog4j2, layout, stacks, type KafkaNode, type Stack } from './layout.ts';
+import { commandLineOf, EmbeddedError, javaCommand, logPath, requireFreePort, runningPid, startDetached, waitFor } from './processes.ts';
 import { scramFormatArgs, secureClientEnv, secureServerProperties } from './secure.ts';
 import { connectAdmin } from '../../services/platform/kafka/admin.ts';
 import { loadConfig } from '../../services/platform/config.ts';
 import { createLogger } from '../../services/platform/logger.ts';
 
-function serverProperties(stack: Stack): string {
-  const { ports } = stack;
+function serverProperties(stack: Stack, node: KafkaNode): string {
+  const { ports } = node;
+  const { factor, minInsync } = stack.replication;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
-    'node.id': 1,
-    'controller.quorum.voters': `1@127.0.0.1:${ports.kafkaController}`,
-    listeners: `PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
+    'node.id': node.id,
+    'controller.quorum.voters': stack.nodes.map((n) => `${n.id}@127.0.0.1:${n.ports.controller}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${ports.kafka},CONTROLLER://127.0.0.1:${ports.controller}`,
     'advertised.listeners': `PLAINTEXT://127.0.0.1:${ports.kafka}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    'log.dirs': stack.kafkaData,
+    'log.dirs': node.data,
     'num.partitions': 1,
-    'default.replication.factor': 1,
-    'min.insync.replicas': 1,
+    'default.replication.factor': factor,
+    'min.insync.replicas': minInsync,
     'auto.create.topics.enable': false,
-    'offsets.topic.replication.factor': 1,
+    'offsets.topic.replication.factor': factor,
     'offsets.topic.num.partitions': 4,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.replication.factor': factor,
+    'transaction.state.log.min.isr': minInsync,
     'transaction.state.log.num.partitions': 4,
     'group.initial.rebalance.delay.ms': 0,
     // Tests create and delete many prefixed topics; let deletion go through.
     'delete.topic.enable': true,
+    // A controlled shutdown moves leadership away first, as a rolling restart on MSK does.
+    'controlled.shutdown.enable': true,
     ...(stack.mode === 'secure' ? secureServerProperties() : {}),
   };
   return `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
@@ -46,41 +52,70 @@ log4j.appender.stdout=org.apache.log4j.ConsoleAppender
 log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
 log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.request.logger=WARN
-log4j.logger.kafka.controller=INFO
 log4j.logger.state.change.logger=WARN
-log4j.logger.org.apache.kafka.controller=INFO
 `;
+
+const LOG4J2 = `Configuration:
+  Appenders:
+    Console:
+      name: STDOUT
+      PatternLayout:
+        pattern: "[%d] %p %m (%c)%n"
+  Loggers:
+    Root:
+      level: INFO
+      AppenderRef:
+        - ref: STDOUT
+    Logger:
+      - name: kafka.request.logger
+        level: WARN
+      - name: state.change.logger
+        level: WARN
+`;
+
+function logOption(node: KafkaNode): string {
+  return kafkaUsesLog4j2(KAFKA_VERSION) ? `-Dlog4j2.configurationFile=${node.logConfig}` : `-Dlog4j.configuration=file:${node.logConfig}`;
+}
 
 function classpath(libs: string): string {
   return `${libs}${path.sep}*`;
 }
 
-function formatStorageOnce(libs: string, stack: Stack): void {
-  if (fs.existsSync(path.join(stack.kafkaData, 'meta.properties'))) return;
+/** One cluster id for every node of a stack, made with the first format. */
+function clusterId(libs: string, stack: Stack, node: KafkaNode): string {
+  const file = path.join(stack.dir, 'cluster-id');
+  if (fs.existsSync(file)) return fs.readFileSync(file, 'utf8').trim();
+  const uuid = spawnSync(javaCommand(), ['-cp', classpath(libs), logOption(node), 'kafka.tools.StorageTool', 'random-uuid'], { encoding: 'utf8' });
+  const id = uuid.stdout.trim().split('\n').pop();
+  if (uuid.status !== 0 || !id) throw new EmbeddedError(`could not generate a cluster id: ${uuid.stderr.trim()}`);
+  fs.mkdirSync(stack.dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(file, `${id}\n`);
+  return id;
+}
+
+function formatStorageOnce(libs: string, stack: Stack, node: KafkaNode): void {
+  if (fs.existsSync(path.join(node.data, 'meta.properties'))) return;
   // The secure stack's SCRAM users exist from the first start (credentials() makes them before the data dir).
   const scram = stack.mode === 'secure' ? scramFormatArgs() : [];
-  fs.mkdirSync(stack.kafkaData, { recursive: true });
-  const java = javaCommand();
-  const base = ['-cp', classpath(libs), `-Dlog4j.configuration=file:${stack.kafkaLog4j}`, 'kafka.tools.StorageTool'];
-  const uuid = spawnSync(java, [...base, 'random-uuid'], { encoding: 'utf8' });
-  const clusterId = uuid.stdout.trim().split('\n').pop();
-  if (uuid.status !== 0 || !clusterId) throw new EmbeddedError(`could not generate a cluster id: ${uuid.stderr.trim()}`);
-  const format = spawnSync(java, [...base, 'format', '-t', clusterId, '-c', stack.kafkaConfig, ...scram], { encoding: 'utf8' });
+  const id = clusterId(libs, stack, node);
+  fs.mkdirSync(node.data, { recursive: true });
+  const format = spawnSync(javaCommand(), ['-cp', classpath(libs), logOption(node), 'kafka.tools.StorageTool', 'format', '-t', id, '-c', node.config, ...scram], { encoding: 'utf8' });
   if (format.status !== 0) throw new EmbeddedError(`could not format Kafka storage: ${format.stdout}${format.stderr}`.trim());
 }
 
-/** An admin connection to the stack's broker, as its admin principal in secure mode. */
+/** An admin connection to the stack's brokers, as its admin principal in secure mode. */
 export function stackAdmin(stack: Stack, clientId: string, connectionTimeoutMs = 3000) {
   const security = stack.mode === 'secure' ? loadConfig(secureClientEnv('admin')).kafka.security : {};
-  return connectAdmin({ brokers: [stack.brokers], clientId, security, connectionTimeoutMs, logger: createLogger(clientId, 'silent') });
+  return connectAdmin({ brokers: stack.brokers.split(','), clientId, security, connectionTimeoutMs, logger: createLogger(clientId, 'silent') });
 }
 
-async function brokerAnswers(stack: Stack): Promise<boolean> {
+/** True once a node answers and the cluster has as many brokers as the stack has nodes. */
+async function clusterAnswers(stack: Stack, node: KafkaNode): Promise<boolean> {
   try {
-    const admin = await stackAdmin(stack, 'embedded-probe', 1000);
+    const admin = await connectAdmin({ brokers: [`127.0.0.1:${node.ports.kafka}`], clientId: 'embedded-probe', security: stack.mode === 'secure' ? loadConfig(secureClientEnv('admin')).kafka.security : {}, connectionTimeoutMs: 1000, logger: createLogger('embedded-probe', 'silent') });
     try {
-      await admin.describeCluster();
-      return true;
+      const { brokers } = await admin.describeCluster();
+      return brokers.length >= stack.nodes.length;
     } finally {
       await admin.disconnect();
     }
@@ -89,30 +124,46 @@ async function brokerAnswers(stack: Stack): Promise<boolean> {
   }
 }
 
-export async function startBroker(log: (line: string) => void, stack: Stack = stacks.plain): Promise<{ pid: number; started: boolean }> {
-  const existing = runningPid(stack.kafka);
+/** Refuses to treat a running node of another Kafka release as this one. */
+function requireSameVersion(node: KafkaNode, pid: number): void {
+  const args = commandLineOf(pid) ?? '';
+  if (!args.includes(layout.kafkaLibs)) {
+    throw new EmbeddedError(`${node.process} (pid ${pid}) runs another Kafka release than ${KAFKA_VERSION}: stop it first with npm run kafka -- down`);
+  }
+}
+
+/** Starts one node (unless it runs already) without waiting for it. */
+async function launchNode(log: (line: string) => void, libs: string, stack: Stack, node: KafkaNode): Promise<{ pid: number; started: boolean }> {
+  const existing = runningPid(node.process);
   if (existing !== undefined) {
-    await waitFor(stack.kafka, existing, 60_000, () => brokerAnswers(stack));
+    requireSameVersion(node, existing);
     return { pid: existing, started: false };
   }
-  await requireFreePort(stack.ports.kafka, 'Kafka');
-  await requireFreePort(stack.ports.kafkaController, 'Kafka controller');
-  if (stack.ports.kafkaInternal) await requireFreePort(stack.ports.kafkaInternal, 'Kafka inter-broker listener');
-  const libs = ensureKafkaJars(log);
-  fs.mkdirSync(stack.kafkaDir, { recursive: true, mode: 0o700 });
+  await requireFreePort(node.ports.kafka, 'Kafka');
+  await requireFreePort(node.ports.controller, 'Kafka controller');
+  if (node.ports.internal) await requireFreePort(node.ports.internal, 'Kafka inter-broker listener');
+  fs.mkdirSync(node.dir, { recursive: true, mode: 0o700 });
   // Holds the key store passwords in secure mode.
-  fs.writeFileSync(stack.kafkaConfig, serverProperties(stack), { mode: 0o600 });
-  fs.writeFileSync(stack.kafkaLog4j, LOG4J);
-  formatStorageOnce(libs, stack);
-  log(`starting Kafka${stack.mode === 'secure' ? ' (secure: SASL_SSL, SCRAM-SHA-512, ACLs)' : ''} on ${stack.brokers} (log: ${logPath(stack.kafka)})`);
-  const pid = startDetached(stack.kafka, [
-    '-Xms256m', '-Xmx768m',
-    '-XX:+UseG1GC',
-    '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${stack.kafkaLog4j}`,
-    '-cp', classpath(libs),
-    'kafka.Kafka', stack.kafkaConfig,
-  ]);
-  await waitFor(stack.kafka, pid, 90_000, () => brokerAnswers(stack));
+  fs.writeFileSync(node.config, serverProperties(stack, node), { mode: 0o600 });
+  fs.writeFileSync(node.logConfig, kafkaUsesLog4j2(KAFKA_VERSION) ? LOG4J2 : LOG4J);
+  formatStorageOnce(libs, stack, node);
+  log(`starting Kafka ${KAFKA_VERSION}${stack.nodes.length > 1 ? ` node ${node.id}` : ''}${stack.mode === 'secure' ? ' (secure: SASL_SSL, SCRAM-SHA-512, ACLs)' : ''} on 127.0.0.1:${node.ports.kafka} (log: ${logPath(node.process)})`);
+  const pid = startDetached(node.process, [`-Xms256m`, `-Xmx${stack.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', logOption(node), '-cp', classpath(libs), 'kafka.Kafka', node.config]);
   return { pid, started: true };
+}
+
+/** Starts (or finds running) every node of the stack and waits until the cluster is whole. */
+export async function startBroker(log: (line: string) => void, stack: Stack = stacks.plain): Promise<{ started: boolean }> {
+  const libs = ensureKafkaJars(log);
+  const launched = [];
+  // A KRaft quorum of three needs its voters up together: launch all, then wait.
+  for (const node of stack.nodes) launched.push({ node, ...(await launchNode(log, libs, stack, node)) });
+  for (const { node, pid } of launched) await waitFor(node.process, pid, 120_000, () => clusterAnswers(stack, node));
+  return { started: launched.some((l) => l.started) };
+}
+
+/** Starts one node of a stack again (after it was stopped or killed), and waits until it answers. */
+export async function startNode(log: (line: string) => void, stack: Stack, node: KafkaNode): Promise<void> {
+  const { pid } = await launchNode(log, ensureKafkaJars(log), stack, node);
+  await waitFor(node.process, pid, 120_000, () => clusterAnswers(stack, node));
 }

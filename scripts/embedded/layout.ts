@@ -1,14 +1,29 @@
-// Where the embedded broker and registry keep their artifacts, data, logs and
-// pid files. Everything lives under .local/ so `rm -rf .local` is a full reset.
+// Where the embedded brokers and registry keep their artifacts, data, logs and
+// pid files, and which ports they listen on. Everything lives under .local/ so
+// `rm -rf .local` is a full reset.
+//
+// Three stacks, each Kafka nodes plus the Apicurio registry that keeps its
+// schemas in them: `plain` (one node, the default for npm start and the test
+// suite), `secure` (one node with TLS, SCRAM users and ACLs) and `cluster`
+// (three nodes, each broker and KRaft controller, replication 3 and min ISR 2
+// as on MSK). They use different ports and directories, so they run side by side.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const localDir = path.resolve(process.env.LOCAL_DIR ?? path.join(repoRoot, '.local'));
 
-export const KAFKA_VERSION = '3.9.1';
+/** The newest Apache Kafka the registry and the secure stack were checked against. */
+export const DEFAULT_KAFKA_VERSION = '4.4.0';
+/** The older line kept as a tested compatibility target (npm run test:compat). */
+export const COMPAT_KAFKA_VERSION = '3.9.1';
+/** KAFKA_VERSION runs another release (its own data directories: a newer release's data cannot go back). */
+export const KAFKA_VERSION = process.env.KAFKA_VERSION?.trim() || DEFAULT_KAFKA_VERSION;
 // 3.3.x needs Java 21 (class file 65); 3.0.9 is the newest release that runs on Java 17.
 export const APICURIO_VERSION = '3.0.9';
+
+/** Kafka 4 logs through log4j2; 3.x through log4j 1 (reload4j). */
+export const kafkaUsesLog4j2 = (version: string) => Number(version.split('.')[0]) >= 4;
 
 export const layout = {
   logs: path.join(localDir, 'logs'),
@@ -18,48 +33,74 @@ export const layout = {
   mavenPom: path.join(repoRoot, 'scripts', 'embedded', 'kafka.pom.xml'),
 } as const;
 
-export type StackMode = 'plain' | 'secure';
-export type ProcessName = 'kafka' | 'registry' | 'kafka-secure' | 'registry-secure';
+export type StackMode = 'plain' | 'secure' | 'cluster';
+export type ProcessName = string;
 
-/** One embedded stack: a broker and the registry that keeps its schemas in it. */
-export interface Stack {
-  mode: StackMode;
-  kafka: ProcessName;
-  registry: ProcessName;
-  ports: { kafka: number; kafkaController: number; kafkaInternal?: number; registry: number; registryManagement: number };
-  kafkaDir: string;
-  kafkaData: string;
-  kafkaConfig: string;
-  kafkaLog4j: string;
-  brokers: string;
-  registryUrl: string;
+/** One Kafka node: broker and KRaft controller in one process. */
+export interface KafkaNode {
+  id: number;
+  process: ProcessName;
+  ports: { kafka: number; controller: number; internal?: number };
+  dir: string;
+  data: string;
+  config: string;
+  logConfig: string;
 }
 
-function stack(mode: StackMode, dirName: string, ports: Stack['ports']): Stack {
-  const kafkaDir = path.join(localDir, dirName);
+/** One embedded stack: its Kafka nodes and the registry that keeps its schemas in them. */
+export interface Stack {
+  mode: StackMode;
+  /** The stack's own directory (PKI and credentials in secure mode), per Kafka version. */
+  dir: string;
+  nodes: KafkaNode[];
+  registry: ProcessName;
+  registryPorts: { http: number; management: number };
+  /** Bootstrap servers, comma-separated. */
+  brokers: string;
+  registryUrl: string;
+  /** Replication of internal topics (offsets, transactions, the registry's) and their min ISR. */
+  replication: { factor: number; minInsync: number };
+  /** Each node's heap, -Xmx. */
+  heap: string;
+}
+
+function stack(mode: StackMode, dirName: string, spec: { kafka: number[]; controller: number[]; internal?: number[]; registry: number; management: number; heap: string }): Stack {
+  const dir = path.join(localDir, `${dirName}-${KAFKA_VERSION}`);
+  const single = spec.kafka.length === 1;
+  const nodes = spec.kafka.map((kafka, i): KafkaNode => {
+    const id = i + 1;
+    const nodeDir = single ? dir : path.join(dir, `node-${id}`);
+    return {
+      id,
+      process: single ? (mode === 'plain' ? 'kafka' : `kafka-${mode}`) : `kafka-${mode}-${id}`,
+      ports: { kafka, controller: spec.controller[i]!, ...(spec.internal ? { internal: spec.internal[i]! } : {}) },
+      dir: nodeDir,
+      data: path.join(nodeDir, 'data'),
+      config: path.join(nodeDir, 'server.properties'),
+      logConfig: path.join(nodeDir, kafkaUsesLog4j2(KAFKA_VERSION) ? 'log4j2.yaml' : 'log4j.properties'),
+    };
+  });
   return {
     mode,
-    kafka: mode === 'plain' ? 'kafka' : 'kafka-secure',
-    registry: mode === 'plain' ? 'registry' : 'registry-secure',
-    ports,
-    kafkaDir,
-    kafkaData: path.join(kafkaDir, 'data'),
-    kafkaConfig: path.join(kafkaDir, 'server.properties'),
-    kafkaLog4j: path.join(kafkaDir, 'log4j.properties'),
-    brokers: `127.0.0.1:${ports.kafka}`,
-    registryUrl: `http://127.0.0.1:${ports.registry}/apis/ccompat/v7`,
+    dir,
+    nodes,
+    registry: mode === 'plain' ? 'registry' : `registry-${mode}`,
+    registryPorts: { http: spec.registry, management: spec.management },
+    brokers: spec.kafka.map((p) => `127.0.0.1:${p}`).join(','),
+    registryUrl: `http://127.0.0.1:${spec.registry}/apis/ccompat/v7`,
+    replication: single ? { factor: 1, minInsync: 1 } : { factor: 3, minInsync: 2 },
+    heap: spec.heap,
   };
 }
 
 export const stacks: Record<StackMode, Stack> = {
   // Quarkus' management interface defaults to 9000, which half the tools on a
   // developer machine also want.
-  plain: stack('plain', 'kafka', { kafka: 9092, kafkaController: 9093, registry: 8081, registryManagement: 8091 }),
-  // Secure mode runs beside the plain one (its own ports and data), so a
-  // developer and the test suite can use both.
-  secure: stack('secure', 'kafka-secure', { kafka: 9192, kafkaController: 9193, kafkaInternal: 9194, registry: 8082, registryManagement: 8092 }),
+  plain: stack('plain', 'kafka', { kafka: [9092], controller: [9093], registry: 8081, management: 8091, heap: '768m' }),
+  secure: stack('secure', 'kafka-secure', { kafka: [9192], controller: [9193], internal: [9194], registry: 8082, management: 8092, heap: '768m' }),
+  // Three JVMs of 512 MiB beside the services and the registry: about 2.5 GiB in all.
+  cluster: stack('cluster', 'kafka-cluster', { kafka: [9292, 9293, 9294], controller: [9295, 9296, 9297], registry: 8083, management: 8093, heap: '512m' }),
 };
 
-export const ports = stacks.plain.ports;
 export const embeddedBrokers = stacks.plain.brokers;
 export const embeddedRegistryUrl = stacks.plain.registryUrl;

@@ -22,7 +22,7 @@ function pidFile(name: ProcessName): string {
   return path.join(layout.run, `${name}.pid`);
 }
 
-function commandLineOf(pid: number): string | undefined {
+export function commandLineOf(pid: number): string | undefined {
   const res = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' });
   return res.status === 0 ? res.stdout.trim() : undefined;
 }

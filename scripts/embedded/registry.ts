@@ -46,7 +46,8 @@ async function registryReady(url = embeddedRegistryUrl): Promise<boolean> {
 async function ensureRegistryTopics(stack: Stack): Promise<void> {
   const admin = await stackAdmin(stack, 'embedded-registry-topics');
   try {
-    const declared = resolveTopology(readTopologyFile(), { profile: 'local', prefix: '', section: 'registry' });
+    // The cluster keeps the registry's schemas as MSK would: replication 3, min ISR 2.
+    const declared = resolveTopology(readTopologyFile(), { profile: stack.replication.factor > 1 ? 'msk' : 'local', prefix: '', section: 'registry' });
     const { plan } = await applyTopology(admin, declared);
     if (plan.refusals.length > 0) throw new Error(plan.refusals.join('\n'));
     if (stack.mode === 'secure') await applyAcls(admin, registryAcls(readAccessFile()));
@@ -56,14 +57,14 @@ async function ensureRegistryTopics(stack: Stack): Promise<void> {
 }
 
 export async function startRegistry(log: (line: string) => void, stack: Stack = stacks.plain): Promise<{ pid: number; started: boolean }> {
-  const { ports } = stack;
+  const ports = stack.registryPorts;
   const existing = runningPid(stack.registry);
   if (existing !== undefined) {
     await waitFor(stack.registry, existing, 120_000, () => registryReady(stack.registryUrl));
     return { pid: existing, started: false };
   }
-  await requireFreePort(ports.registry, 'schema registry');
-  await requireFreePort(ports.registryManagement, 'schema registry management');
+  await requireFreePort(ports.http, 'schema registry');
+  await requireFreePort(ports.management, 'schema registry management');
   const jar = ensureApicurio(log);
   await ensureRegistryTopics(stack);
   log(`starting Apicurio Registry on ${stack.registryUrl} (log: ${logPath(stack.registry)})`);
@@ -75,11 +76,11 @@ export async function startRegistry(log: (line: string) => void, stack: Stack = 
     `-Dapicurio.kafkasql.consumer.group-prefix=${readAccessFile().registry.groupPrefix}`,
     ...(stack.mode === 'secure' ? secureRegistryOptions() : []),
     '-Dquarkus.http.host=127.0.0.1',
-    `-Dquarkus.http.port=${ports.registry}`,
+    `-Dquarkus.http.port=${ports.http}`,
     // 3.0.x serves health on the main port; 3.1+ moves it to a management
     // interface whose default port (9000) is too commonly taken.
     '-Dquarkus.management.host=127.0.0.1',
-    `-Dquarkus.management.port=${ports.registryManagement}`,
+    `-Dquarkus.management.port=${ports.management}`,
     '-Dquarkus.log.console.color=false',
     // GET /subjects lists at most this many (default 1000); test runs add ~55 each.
     '-Dapicurio.ccompat.max-subjects=1000000',

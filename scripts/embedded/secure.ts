@@ -12,7 +12,8 @@ import { EmbeddedError } from './processes.ts';
 import { readAccessFile } from '../../services/platform/topology/access.ts';
 
 const secure = stacks.secure;
-const credentialsFile = path.join(secure.kafkaDir, 'credentials.json');
+const node = secure.nodes[0]!;
+const credentialsFile = path.join(secure.dir, 'credentials.json');
 
 /** Every SCRAM user: the operator's admin, the registry, and one per service. */
 export function principals(): string[] {
@@ -20,16 +21,16 @@ export function principals(): string[] {
 }
 
 export function securePki(): Pki {
-  return ensurePki(path.join(secure.kafkaDir, 'pki'));
+  return ensurePki(path.join(secure.dir, 'pki'));
 }
 
 /** The SCRAM passwords, made with the storage; readable by this user only. */
 export function credentials(): Record<string, string> {
   if (!fs.existsSync(credentialsFile)) {
-    if (fs.existsSync(secure.kafkaData)) {
-      throw new EmbeddedError(`${secure.kafkaData} exists without ${credentialsFile}; delete ${secure.kafkaDir} to make the secure broker afresh`);
+    if (fs.existsSync(node.data)) {
+      throw new EmbeddedError(`${node.data} exists without ${credentialsFile}; delete ${secure.dir} to make the secure broker afresh`);
     }
-    fs.mkdirSync(secure.kafkaDir, { recursive: true, mode: 0o700 });
+    fs.mkdirSync(secure.dir, { recursive: true, mode: 0o700 });
     const made = Object.fromEntries(principals().map((p) => [p, crypto.randomBytes(18).toString('base64url')]));
     fs.writeFileSync(credentialsFile, `${JSON.stringify(made, null, 2)}\n`, { mode: 0o600 });
   }
@@ -43,10 +44,10 @@ export function scramFormatArgs(): string[] {
 
 export function secureServerProperties(): Record<string, string | number | boolean> {
   const pki = securePki();
-  const { ports } = secure;
+  const { ports } = node;
   return {
-    listeners: `CLIENTS://127.0.0.1:${ports.kafka},INTERNAL://127.0.0.1:${ports.kafkaInternal},CONTROLLER://127.0.0.1:${ports.kafkaController}`,
-    'advertised.listeners': `CLIENTS://127.0.0.1:${ports.kafka},INTERNAL://127.0.0.1:${ports.kafkaInternal}`,
+    listeners: `CLIENTS://127.0.0.1:${ports.kafka},INTERNAL://127.0.0.1:${ports.internal},CONTROLLER://127.0.0.1:${ports.controller}`,
+    'advertised.listeners': `CLIENTS://127.0.0.1:${ports.kafka},INTERNAL://127.0.0.1:${ports.internal}`,
     'listener.security.protocol.map': 'CLIENTS:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL',
     // The broker talks to itself (transaction markers) and to its controller
     // over mutual TLS, as the principal its certificate names.
@@ -91,7 +92,7 @@ export function secureClientEnv(principal: string): Record<string, string> {
 export function secureRegistryOptions(): string[] {
   const pki = securePki();
   const password = credentials().registry!;
-  const file = path.join(secure.kafkaDir, 'registry.properties');
+  const file = path.join(secure.dir, 'registry.properties');
   const settings = {
     // apicurio.kafka.common.* goes to its producer, consumer and admin alike;
     // its own apicurio.kafkasql.security.* only knows OAuth.

@@ -1,7 +1,7 @@
-// The embedded stack as a whole: broker first, then the registry that stores
-// its schemas in it; stopped in the reverse order.
+// The embedded stacks as a whole: the Kafka nodes first, then the registry that
+// stores its schemas in them; stopped in the reverse order.
 import { startBroker } from './broker.ts';
-import { stacks, type StackMode } from './layout.ts';
+import { KAFKA_VERSION, stacks, type StackMode } from './layout.ts';
 import { portAnswers, requireJava17, runningPid, stop } from './processes.ts';
 import { registryAnswers, startRegistry } from './registry.ts';
 
@@ -22,20 +22,23 @@ export async function up(log: (line: string) => void = console.log, mode: StackM
 
 export async function down(log: (line: string) => void = console.log, mode: StackMode = 'plain'): Promise<void> {
   const stack = stacks[mode];
-  const what = mode === 'secure' ? ' (secure)' : '';
+  const what = mode === 'plain' ? '' : ` (${mode})`;
   if (await stop(stack.registry, 20_000)) log(`stopped the schema registry${what}`);
-  if (await stop(stack.kafka, 45_000)) log(`stopped Kafka${what}`);
+  // Nodes one after another, the last one standing last, so none waits on a quorum that is gone.
+  for (const node of stack.nodes) if (await stop(node.process, 45_000)) log(`stopped Kafka${what}${stack.nodes.length > 1 ? ` node ${node.id}` : ''}`);
 }
 
 export interface StackStatus {
-  broker: { pid?: number; address: string; answers: boolean };
+  version: string;
+  brokers: { node: number; pid?: number; address: string; answers: boolean }[];
   registry: { pid?: number; url: string; answers: boolean };
 }
 
 export async function status(mode: StackMode = 'plain'): Promise<StackStatus> {
   const stack = stacks[mode];
   return {
-    broker: { pid: runningPid(stack.kafka), address: stack.brokers, answers: await portAnswers(stack.ports.kafka) },
+    version: KAFKA_VERSION,
+    brokers: await Promise.all(stack.nodes.map(async (n) => ({ node: n.id, pid: runningPid(n.process), address: `127.0.0.1:${n.ports.kafka}`, answers: await portAnswers(n.ports.kafka) }))),
     registry: { pid: runningPid(stack.registry), url: stack.registryUrl, answers: await registryAnswers(stack.registryUrl) },
   };
 }
