@@ -50,15 +50,19 @@ interface Outcome {
   type: 'OrderConfirmed' | 'OrderRejected';
 }
 
-/** Orders' outcomes as a read_committed consumer of order.events sees them, by correlation id (our Idempotency-Key). */
-async function observeOutcomes(kafka: Kafka, prefix: string, trace: Map<string, Record<string, number>>) {
+/**
+ * Orders' outcomes as a read_committed consumer of order.events sees them, by
+ * correlation id (our Idempotency-Key); with `traced`, also the records of the
+ * commands and inventory's events, for the hop breakdown (a second consumer,
+ * so the ramp's steps do not pay for it).
+ */
+async function observeOutcomes(kafka: Kafka, prefix: string, trace: Map<string, Record<string, number>>, traced = false) {
   const outcomes = new Map<string, Outcome>();
   const consumer = kafka.consumer({ groupId: `${prefix}bench-outcomes-${crypto.randomUUID()}`, maxWaitTimeInMs: 20 });
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   await consumer.connect();
-  // The commands and inventory's events only for the hop breakdown at half the knee (`trace` filled then).
-  for (const topic of ['order.events', 'order.commands', 'inventory.events']) await consumer.subscribe({ topic: `${prefix}${topic}`, fromBeginning: false });
+  for (const topic of traced ? ['order.events', 'order.commands', 'inventory.events'] : ['order.events']) await consumer.subscribe({ topic: `${prefix}${topic}`, fromBeginning: false });
   await consumer.run({
     partitionsConsumedConcurrently: 6,
     eachBatch: async ({ batch }) => {
@@ -125,7 +129,7 @@ async function offer(system: RunningSystem, token: string, rate: number, seconds
   return placed;
 }
 
-function stepFigures(rate: number, seconds: number, placed: Placed[], outcomes: Map<string, Outcome>, usage: Record<string, ProcessUsage>) {
+function stepFigures(rate: number, seconds: number, placed: Placed[], outcomes: Map<string, Outcome>, usage: Record<string, ProcessUsage>, eventLoopLagP99Ms: Record<string, number>) {
   const statuses: Record<string, number> = {};
   for (const p of placed) statuses[String(p.status)] = (statuses[String(p.status)] ?? 0) + 1;
   const accepted = placed.filter((p) => p.status === 202);
@@ -149,7 +153,20 @@ function stepFigures(rate: number, seconds: number, placed: Placed[], outcomes: 
     shedAnswered: latencySummary(shed.map((p) => p.answeredAt! - p.sentAt)),
     postToOutcome: latencySummary(settled.map((p) => outcomes.get(p.key)!.at - p.sentAt)),
     processes: usage,
+    eventLoopLagP99Ms,
   };
+}
+
+/** Each service's event-loop delay p99 since the last scrape (prom-client resets it at every scrape), ms. */
+async function eventLoopLag(system: RunningSystem): Promise<Record<string, number>> {
+  const entries = await Promise.all(
+    Object.entries(system.base).map(async ([name, url]) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const p99 = /^nodejs_eventloop_lag_p99_seconds\{[^}]*\} (\S+)$/m.exec(text)?.[1];
+      return [name, p99 === undefined ? NaN : Math.round(Number(p99) * 1000)] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
 }
 
 async function waitSettled(placed: Placed[], outcomes: Map<string, Outcome>, timeoutMs: number) {
@@ -265,13 +282,15 @@ export async function flashSaleBenchmark(): Promise<void> {
     let failedInARow = 0;
     for (const rate of RATES) {
       console.log(`[flash-sale] ${rate} orders/s for ${STEP_SECONDS}s`);
+      await eventLoopLag(system);
       const usage = measureProcesses(pids);
       const placed = await offer(system, storefront, rate, STEP_SECONDS, () => nextOrder());
       const processes = usage();
+      const lag = await eventLoopLag(system);
       await waitSettled(placed, observer.outcomes, 20_000);
-      const figures = stepFigures(rate, STEP_SECONDS, placed, observer.outcomes, processes);
+      const figures = stepFigures(rate, STEP_SECONDS, placed, observer.outcomes, processes, lag);
       steps.push(figures);
-      console.log(`[flash-sale]   ${figures.withinTwoSeconds * 100}% within 2 s; statuses ${JSON.stringify(figures.statuses)}; POST p99 ${figures.postAnswered.p99Ms} ms; outcome p99 ${figures.postToOutcome.p99Ms} ms`);
+      console.log(`[flash-sale]   ${(figures.withinTwoSeconds * 100).toFixed(1)}% within 2 s; statuses ${JSON.stringify(figures.statuses)}; POST p99 ${figures.postAnswered.p99Ms} ms; outcome p99 ${figures.postToOutcome.p99Ms} ms; CPU ${JSON.stringify(processes)}; event-loop lag p99 ${JSON.stringify(lag)} ms`);
       failedInARow = figures.passed ? 0 : failedInARow + 1;
       if (failedInARow >= 2) break;
       await sleep(3000);
@@ -281,12 +300,16 @@ export async function flashSaleBenchmark(): Promise<void> {
     // Half the knee, traced hop by hop.
     // BENCH_FLASH_HALF_RATE traces another rate instead (to see where the time goes past the knee).
     const half = Number(process.env.BENCH_FLASH_HALF_RATE ?? Math.max(1, Math.round(knee / 2)));
+    await observer.stop();
+    const tracer = await observeOutcomes(kafka, prefix, trace, true);
     console.log(`[flash-sale] half the knee: ${half} orders/s for ${HALF_SECONDS}s, traced`);
+    await eventLoopLag(system);
     const usage = measureProcesses(pids);
     const placed = await offer(system, storefront, half, HALF_SECONDS, () => nextOrder(), (p) => trace.set(p.key, { sent: p.sentAt }));
     const processes = usage();
-    await waitSettled(placed, observer.outcomes, 20_000);
-    const atHalf = stepFigures(half, HALF_SECONDS, placed, observer.outcomes, processes);
+    const lag = await eventLoopLag(system);
+    await waitSettled(placed, tracer.outcomes, 20_000);
+    const atHalf = stepFigures(half, HALF_SECONDS, placed, tracer.outcomes, processes, lag);
     const hop = (from: string, to: string) => latencySummary([...trace.values()].filter((h) => h[from] && h[to]).map((h) => h[to]! - h[from]!));
     const hops = {
       'POST sent -> PlaceOrder appended (pricing over the log, the append)': hop('sent', 'PlaceOrder'),
@@ -295,7 +318,7 @@ export async function flashSaleBenchmark(): Promise<void> {
       'last line reserved -> outcome (order processor)': hop('RecordReservationOutcome', 'OrderConfirmed'),
       'outcome written -> seen by a read_committed consumer': hop('OrderConfirmed', 'observed'),
     };
-    await observer.stop();
+    await tracer.stop();
 
     console.log(`[flash-sale] raw kafkajs transactional loop at ${half} messages/s`);
     const raw = await rawLoop(kafka, prefix, half, HALF_SECONDS);

@@ -25,7 +25,7 @@ import { createKafka } from '../services/platform/kafka/client.ts';
 import { readPartitions } from '../services/platform/kafka/partition-reader.ts';
 import { createLogger } from '../services/platform/logger.ts';
 import { createCommandSender, type CommandSender } from '../services/platform/messaging/command-sender.ts';
-import { createCommandProcessor } from '../services/platform/processing/command-processor.ts';
+import { createCommandProcessor, processorWrites } from '../services/platform/processing/command-processor.ts';
 import { createCodec, type Codec } from '../services/platform/schemas/codec.ts';
 import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
 import { topicsFor, type TopicDescriptor, type TopicMessage } from '../services/platform/topics.ts';
@@ -50,9 +50,10 @@ type Command = TopicMessage<InventoryCommands>;
  * (PEER_SETTINGS, bench/peers/README.md says why), and with Streams' default
  * commit interval under exactly-once, so neither choice hides the other.
  */
+const PEER_COMMIT_INTERVAL_MS = Number(process.env.BENCH_PEER_COMMIT_INTERVAL_MS ?? PEER_SETTINGS['commit.interval.ms']);
 const PEER_RUNS = [
-  { key: 'kafkaStreams', slug: 'streams', settings: PEER_SETTINGS },
-  { key: 'kafkaStreamsDefaultCommit', slug: 'streams-default-commit', settings: { ...PEER_SETTINGS, 'commit.interval.ms': STREAMS_EOS_DEFAULT_COMMIT_MS } },
+  { key: 'chosen', slug: 'streams', settings: { ...PEER_SETTINGS, 'commit.interval.ms': PEER_COMMIT_INTERVAL_MS } },
+  { key: 'defaultCommit', slug: 'streams-default-commit', settings: { ...PEER_SETTINGS, 'commit.interval.ms': STREAMS_EOS_DEFAULT_COMMIT_MS } },
 ] as const;
 
 function reserveStream(count: number, seed: number): Command[] {
@@ -98,8 +99,8 @@ async function writeSpan(kafka: Kafka, topic: string, from: Map<number, bigint>,
   return { first, last, records, seconds: (last - first) / 1000 };
 }
 
-/** The same over the last `count` records of a whole topic, by timestamp; the topic must hold exactly that many. */
-async function lastWriteSpan(kafka: Kafka, topic: string, count: number) {
+/** The same over the last `count` records of a whole topic, by timestamp; the topic must hold exactly `total`. */
+async function lastWriteSpan(kafka: Kafka, topic: string, total: number, count: number) {
   const times: number[] = [];
   await readPartitions({
     kafka,
@@ -109,16 +110,20 @@ async function lastWriteSpan(kafka: Kafka, topic: string, count: number) {
       for (const m of messages) times.push(Number(m.timestamp));
     },
   });
-  // One outcome per reservation and none for an initialisation: anything else is not the decision we compare.
-  if (times.length !== count) throw new Error(`${topic} holds ${times.length} records, expected one outcome for each of ${count} reservations`);
+  // One record per command: anything else is not the decision we compare.
+  if (times.length !== total) throw new Error(`${topic} holds ${times.length} records, expected ${total}, one for each command`);
   times.sort((a, b) => a - b);
   const first = times[times.length - count]!;
   const last = times[times.length - 1]!;
   return { first, last, records: count, seconds: (last - first) / 1000 };
 }
 
-/** reservationId -> partition, record type and content of each StockReserved or ReservationRejected; other records counted. */
-async function reservationOutcomes(kafka: Kafka, codec: Codec, topic: TopicDescriptor<InventoryEvents>, from: Map<number, bigint>, to: Map<number, bigint>) {
+/**
+ * Partition, record type and content of each InventoryRecordInitialized (by
+ * `init <variant>`) and each StockReserved or ReservationRejected (by
+ * reservationId); other records are counted.
+ */
+async function decisions(kafka: Kafka, codec: Codec, topic: TopicDescriptor<InventoryEvents>, from: Map<number, bigint>, to: Map<number, bigint>) {
   const outcomes = new Map<string, string>();
   let others = 0;
   await readPartitions({
@@ -130,6 +135,8 @@ async function reservationOutcomes(kafka: Kafka, codec: Codec, topic: TopicDescr
         const { message } = codec.decodeKnown(topic, m.value) ?? (await codec.decode(topic, m.value));
         if (message.type === 'StockReserved' || message.type === 'ReservationRejected') {
           outcomes.set(message.data.reservationId, `${partition} ${message.type} ${JSON.stringify(message.data)}`);
+        } else if (message.type === 'InventoryRecordInitialized') {
+          outcomes.set(`init ${message.data.productVariantId}`, `${partition} ${message.type} ${JSON.stringify(message.data)}`);
         } else {
           others++;
         }
@@ -159,10 +166,12 @@ export async function reservationsBenchmark(): Promise<void> {
 }
 
 async function benchmark(peerStateRoot: string): Promise<void> {
+  // The machine is shared: the load averages around the run tell a quiet run from a crowded one.
+  const loadAtStart = os.loadavg().map((l) => Number(l.toFixed(2)));
   const { prefix, config } = await freshNamespace('reservations');
   const topics = topicsFor(prefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench', security: config.kafka.security, logger: quiet });
-  const codec: Codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: [topics.inventoryCommands, topics.inventoryEvents] });
+  const codec: Codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: processorWrites(inventoryAggregate(topics)) });
   const sender = createCommandSender(kafka, codec, 'bench');
   await sender.connect();
   const baselineIn = `${prefix}baseline.in`;
@@ -299,9 +308,14 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   await baseline.stop();
   const baselineSpan = await writeSpan(kafka, baselineOut, new Map(), await endOffsets(kafka, baselineOut));
 
-  // The peer reads the commands topic from its start: the initialisations
-  // build its stores (no output), then it decides the same backlog.
-  const processorOutcomes = await reservationOutcomes(kafka, codec, topics.inventoryEvents, eventsBefore, eventsAfter);
+  // The peer reads the commands topic from its start: it initialises the
+  // variants (the JVM warms up on them, as the processor's Node process did),
+  // then decides the same backlog.
+  const processorDecisions = await decisions(kafka, codec, topics.inventoryEvents, new Map(), eventsAfter);
+  const compared = [
+    ...Array.from({ length: VARIANTS }, (_, i) => `init variant-${i}`),
+    ...backlog.flatMap((c) => (c.type === 'ReserveStock' ? [c.data.reservationId] : [])),
+  ];
   const peerDrains: { rate: number; span: Awaited<ReturnType<typeof lastWriteSpan>>; stats: PeerStats | undefined; compared: number }[] = [];
   for (const run of peerRuns) {
     console.log(`[reservations] draining the same backlog through the Kafka Streams peer (${describeSettings(run.settings)})`);
@@ -312,15 +326,15 @@ async function benchmark(peerStateRoot: string): Promise<void> {
     } finally {
       stats = await peer.stop();
     }
-    const span = await lastWriteSpan(kafka, run.output.name, COMMANDS);
-    // Same partition, same event, same content (versions included) for every reservation, or the comparison means nothing.
-    const peerOutcomes = await reservationOutcomes(kafka, codec, run.output, new Map(), await endOffsets(kafka, run.output.name));
-    const differing = backlog.flatMap((c) => (c.type === 'ReserveStock' ? [c.data.reservationId] : [])).filter((id) => peerOutcomes.outcomes.get(id) === undefined || peerOutcomes.outcomes.get(id) !== processorOutcomes.outcomes.get(id));
-    if (differing.length > 0 || peerOutcomes.others > 0) {
-      const show = differing.slice(0, 3).map((id) => `\n  ${id}: processor ${processorOutcomes.outcomes.get(id) ?? 'nothing'}\n  ${' '.repeat(id.length)}  peer      ${peerOutcomes.outcomes.get(id) ?? 'nothing'}`);
-      throw new Error(`the Kafka Streams peer decided ${differing.length} of ${COMMANDS} reservations differently (and wrote ${peerOutcomes.others} other records):${show.join('')}`);
+    const span = await lastWriteSpan(kafka, run.output.name, VARIANTS + COMMANDS, COMMANDS);
+    // Same partition, same event, same content (versions included) for every command, or the comparison means nothing.
+    const peerDecisions = await decisions(kafka, codec, run.output, new Map(), await endOffsets(kafka, run.output.name));
+    const differing = compared.filter((id) => peerDecisions.outcomes.get(id) === undefined || peerDecisions.outcomes.get(id) !== processorDecisions.outcomes.get(id));
+    if (differing.length > 0 || peerDecisions.others > 0) {
+      const show = differing.slice(0, 3).map((id) => `\n  ${id}: processor ${processorDecisions.outcomes.get(id) ?? 'nothing'}\n  ${' '.repeat(id.length)}  peer      ${peerDecisions.outcomes.get(id) ?? 'nothing'}`);
+      throw new Error(`the Kafka Streams peer decided ${differing.length} of ${compared.length} commands differently (and wrote ${peerDecisions.others} other records):${show.join('')}`);
     }
-    peerDrains.push({ rate: COMMANDS / span.seconds, span, stats, compared: backlog.length });
+    peerDrains.push({ rate: COMMANDS / span.seconds, span, stats, compared: compared.length });
   }
 
   // 2. Latency at a steady offered load, each contender on its own.
@@ -433,6 +447,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   const peers = peerRuns.map((run, i) => ({ run, drain: peerDrains[i]!, latency: peerLatencies[i]! }));
   const perPeer = <T>(f: (p: (typeof peers)[number]) => T) => Object.fromEntries(peers.map((p) => [p.run.key, f(p)]));
   const result = {
+    loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((l) => Number(l.toFixed(2))) },
     workload: { variants: VARIANTS, stockPerVariant: STOCK_PER_VARIANT, commands: COMMANDS, zipfS: 1.1, partitions: topics.inventoryCommands.partitions, maxPerTransaction: MAX_PER_TRANSACTION },
     throughput: {
       processor: { reservationsPerSecond: Math.round(processorRate), seconds: processorSpan.seconds, outcomeRecords: processorSpan.records, transactions: processorTransactions.length, commandsPerTransaction: Number(mean(processorTransactions).toFixed(1)) },
@@ -440,7 +455,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
       ratio: Number(ratio.toFixed(2)),
       target: 0.8,
       kafkaStreams: perPeer(({ run, drain }) => ({
-        kafkaStreams: KAFKA_STREAMS_VERSION,
+        version: KAFKA_STREAMS_VERSION,
         jvmHeapMb: PEER_HEAP_MB,
         settings: { 'processing.guarantee': 'exactly_once_v2', ...run.settings },
         reservationsPerSecond: Math.round(drain.rate),
@@ -450,6 +465,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
         commandsRead: drain.stats?.commands ?? null,
         transactions: drain.stats?.commits ?? null,
         commandsPerTransaction: drain.stats?.commits ? Number((drain.stats.commands / drain.stats.commits).toFixed(1)) : null,
+        // Initialisations and reservations whose event matched the processor's exactly.
         decisionsSameAsProcessor: drain.compared,
       })),
       processorToKafkaStreams: perPeer(({ drain }) => two(processorRate / drain.rate)),
@@ -479,7 +495,7 @@ ${peerRows}
 
 Ratio (processor / baseline throughput): **${result.throughput.ratio}** (target 0.8).
 
-Ratio (processor / Kafka Streams peer throughput): ${peerRatios}. The peer (Kafka Streams ${KAFKA_STREAMS_VERSION}, exactly_once_v2, -Xmx${PEER_HEAP_MB}m; bench/peers/README.md) made the same decision as the processor, event for event, for all ${COMMANDS} reservations; it writes no status announcements.
+Ratio (processor / Kafka Streams peer throughput): ${peerRatios}. The peer (Kafka Streams ${KAFKA_STREAMS_VERSION}, exactly_once_v2, -Xmx${PEER_HEAP_MB}m; bench/peers/README.md) made the same decision as the processor, event for event, for all ${VARIANTS} initialisations and ${COMMANDS} reservations; it writes no status announcements.
 
 \\* Transactions of the peer's whole drain, initialisations included: one per commit, for all partitions of its stream thread.
 `;

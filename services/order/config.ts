@@ -9,6 +9,8 @@ export interface OrderServiceSettings {
   saga: OrderSettings;
   /** PRODUCT_DETAILS_*: the policy around the product-details request-reply at placement. */
   productDetails: ResilienceSettings;
+  /** Orders whose saga is still running, beyond which placements get 503 at once (ORDER_MAX_OPEN_SAGAS). */
+  maxOpenSagas: number;
 }
 
 export function orderSettings(reader: EnvReader): OrderServiceSettings {
@@ -19,5 +21,6 @@ export function orderSettings(reader: EnvReader): OrderServiceSettings {
       paymentWindowMs: reader.positive('ORDER_PAYMENT_WINDOW_MS', 15 * 60_000, 7 * 86_400_000),
     },
     productDetails: readResilience(reader, 'PRODUCT_DETAILS', { timeoutMs: 1500, attempts: 2, breakAfter: 5, halfOpenAfterMs: 10_000 }),
+    maxOpenSagas: reader.positive('ORDER_MAX_OPEN_SAGAS', 2000, 1_000_000),
   };
 }

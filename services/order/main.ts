@@ -12,7 +12,10 @@ import type { ProductDetailsRequests } from '../../schemas/generated/product.det
 import { orderAggregate } from './aggregate.ts';
 import { orderSettings, type OrderServiceSettings } from './config.ts';
 import { countFlaggedOrders } from './metrics.ts';
+import { orderQueries } from './http/queries.ts';
 import { createProductDetails } from './product-details.ts';
+import { ORDERS } from './projections/orders.ts';
+import { createSagaAdmission } from './saga-admission.ts';
 import { discontinuationFlagger } from './discontinuation-flagger.ts';
 import { orderRoutes } from './http/routes.ts';
 import { createStatusWatchers } from './http/status-watchers.ts';
@@ -41,7 +44,7 @@ export const orderServiceWith = (readModels: typeof orderReadModels): ServiceDef
     const api = createApi(context, {
       port: settings.port,
       projections: readModels(topics),
-      routes: (deps) => orderRoutes({ topics, watchers, productDetails, ...deps }),
+      routes: (deps) => orderRoutes({ topics, watchers, productDetails, sagas: createSagaAdmission(() => orderQueries.openSagas(deps.read.db(ORDERS)), settings.maxOpenSagas, { metrics }), ...deps }),
       onEvent: (event) => {
         if (event.topic === topics.orderEvents.baseName && typeof event.data.orderId === 'string') watchers.notify(event.data.orderId);
       },

@@ -39,6 +39,8 @@ export interface PlatformConfig {
   commandTimeoutMs: number;
   /** Commands per transaction at most, for the command processors. */
   maxPerTransaction: number;
+  /** Commands an API instance has sent and not yet seen decided, beyond which writes get 503 at once. */
+  maxOutstandingCommands: number;
   logLevel: string;
   http: {
     auth: HttpAuthConfig;
@@ -97,6 +99,7 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
 
   const commandTimeoutMs = positive('COMMAND_TIMEOUT_MS', 5000, 600_000);
   const maxPerTransaction = positive('MAX_PER_TRANSACTION', 500, 10_000);
+  const maxOutstandingCommands = positive('MAX_OUTSTANDING_COMMANDS', 1000, 1_000_000);
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
 
@@ -124,6 +127,7 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
     ...(metricsPort ? { metricsPort } : {}),
     commandTimeoutMs,
     maxPerTransaction,
+    maxOutstandingCommands,
     logLevel,
     http: { auth, writesPerMinute },
   };

@@ -27,6 +27,8 @@ export interface Metrics {
   logEnd: client.Gauge<'topic' | 'partition'>;
   brokerReachable: client.Gauge;
   consumerCrashes: client.Counter<'group' | 'restarted'>;
+  /** Requests refused at once with 503 because too much work was in progress, by reason. */
+  shed: client.Counter<'reason'>;
   /** A circuit breaker around a dependency: 0 closed, 1 open, 2 half-open, 3 isolated. */
   circuitState: client.Gauge<'dependency'>;
   /** Calls to another service through a resilience policy, by result (ok, timeout, failed, circuit-open). */
@@ -106,6 +108,7 @@ export function createMetrics(service: string): Metrics {
     projectionPosition: new client.Gauge({ name: 'projection_position', help: 'Next offset a projection will apply, per topic partition', labelNames: ['projection', 'topic', 'partition'], registers }),
     logEnd: new client.Gauge({ name: 'kafka_log_end_offset', help: 'End (high watermark) of a partition the service reads', labelNames: ['topic', 'partition'], registers }),
     brokerReachable: new client.Gauge({ name: 'kafka_broker_reachable', help: '1 when the last check reached the cluster, else 0', registers }),
+    shed: new client.Counter({ name: 'http_requests_shed_total', help: 'Requests refused at once with 503 because too much work was in progress, by reason', labelNames: ['reason'], registers }),
     circuitState: new client.Gauge({ name: 'circuit_breaker_state', help: 'Circuit breaker around a dependency: 0 closed, 1 open, 2 half-open, 3 isolated', labelNames: ['dependency'], registers }),
     dependencyCalls: new client.Histogram({ name: 'dependency_call_seconds', help: 'Calls to another service (HTTP or request-reply over the log), by result: ok, timeout, failed, circuit-open', labelNames: ['dependency', 'outcome'], buckets: fast, registers }),
     consumerCrashes: new client.Counter({ name: 'kafka_consumer_crashes_total', help: 'Consumers that crashed, and whether kafkajs restarted them', labelNames: ['group', 'restarted'], registers }),

@@ -49,7 +49,7 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
     const started = Date.now();
     let request: TopicMessage<ProductDetailsRequests>;
     try {
-      request = (await codec.decode(requests, message.value)).message;
+      request = (codec.decodeKnown(requests, message.value) ?? (await codec.decode(requests, message.value))).message;
     } catch (error) {
       if (!(error instanceof DecodeError && error.permanent)) throw error; // the registry is away: retry
       return deadLetter(partition, message, `undecodable: ${error.message}`);
@@ -101,7 +101,8 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
         setup: async (c) => {
           await c.connect();
           await c.subscribe({ topic: requests.name, fromBeginning: false });
-          await c.run({ eachMessage: ({ partition, message }) => handle(partition, message) });
+          // A batch's requests are answered together: their replies go out as one produce request.
+          await c.run({ eachBatch: async ({ batch }) => void (await Promise.all(batch.messages.map((m) => handle(batch.partition, m)))) });
         },
       });
       await consumer.start();

@@ -115,7 +115,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         const outcome = await commands.send(topics.inventoryCommands, {
           type: 'ReserveStock',
           data: { productVariantId: params.variantId, reservationId, orderId: body.orderId ?? null, quantity: body.quantity, ttlSeconds: body.ttlSeconds ?? null },
-        }, correlationId);
+        }, correlationId, [ALLOCATIONS]);
         const location = reservationLocation(params.variantId, reservationId);
         return answerCommand(outcome, {
           rejections: INVENTORY_REJECTIONS,
@@ -143,7 +143,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         requireVariant(params.variantId);
         const outcome = await commands.send(topics.inventoryCommands, {
           type: 'ReleaseReservation', data: { productVariantId: params.variantId, reservationId: body.reservationId, reason: body.reason ?? null },
-        }, correlationId);
+        }, correlationId, [ALLOCATIONS, STOCK]);
         return answerCommand(outcome, {
           rejections: INVENTORY_REJECTIONS,
           location: reservationLocation(params.variantId, body.reservationId),
@@ -165,7 +165,7 @@ export function inventoryRoutes({ topics, read, commands }: InventoryRouteDeps):
         const outcome = await commands.send(topics.inventoryCommands, {
           type: 'AdjustStock',
           data: { productVariantId: body.productVariantId, changeType: body.changeType, quantity: body.quantity, orderId: body.orderId ?? null, reservationId: body.reservationId ?? null, reason: body.reason ?? null },
-        }, correlationId);
+        }, correlationId, [STOCK]);
         return answerCommand(outcome, {
           rejections: INVENTORY_REJECTIONS,
           location: `/api/v1/inventory/${body.productVariantId}`,

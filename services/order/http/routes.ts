@@ -10,6 +10,7 @@ import type { ProjectionRunner } from '../../platform/projections/runner.ts';
 import type { Topics, TopicMessage } from '../../platform/topics.ts';
 import { orderIdFor, placeOrderCommand, requestHashOf } from '../placement.ts';
 import type { ProductDetails } from '../product-details.ts';
+import type { SagaAdmission } from '../saga-admission.ts';
 import { CATALOGUE_SNAPSHOT } from '../projections/catalogue-snapshot.ts';
 import { ORDER_ITEMS } from '../projections/order-items.ts';
 import { ORDERS } from '../projections/orders.ts';
@@ -25,6 +26,9 @@ const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, m
 /** An order's own actions (cancel, pay, return) count against that order's limit, not the storefront's. */
 const byOrder = (req: Request) => (req.params.id ? `order ${req.params.id.slice(0, 128)}` : undefined);
 
+/** What an order's answer reads (GET /api/v1/orders/{id} too): a write waits for both to hold its outcome. */
+const ORDER_VIEW = [ORDERS, ORDER_ITEMS];
+
 /** How long a long-poll waits for an order it does not know yet to appear. */
 const UNKNOWN_ORDER_GRACE_MS = 5_000;
 
@@ -34,9 +38,10 @@ export interface OrderRouteDeps {
   commands: CommandRequests;
   watchers: StatusWatchers;
   productDetails: ProductDetails;
+  sagas: SagaAdmission;
 }
 
-export function orderRoutes({ topics, read, commands, watchers, productDetails }: OrderRouteDeps): Route[] {
+export function orderRoutes({ topics, read, commands, watchers, productDetails, sagas }: OrderRouteDeps): Route[] {
   const view = (id: string) => {
     const o = orderQueries.order(read.db(ORDERS), id);
     return o ? orderView(o, orderQueries.items(read.db(ORDER_ITEMS), id)) : undefined;
@@ -49,7 +54,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails }
 
   async function act(orderId: string, message: TopicMessage<OrderCommands>, correlationId: string): Promise<RouteResponse> {
     requireOrder(orderId);
-    return answerCommand(await commands.send(topics.orderCommands, message, correlationId), {
+    return answerCommand(await commands.send(topics.orderCommands, message, correlationId, ORDER_VIEW), {
       rejections: ORDER_REJECTIONS,
       location: `/api/v1/orders/${orderId}`,
       pending: { orderId },
@@ -63,7 +68,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails }
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
       rateLimitKey: (req) => (typeof req.body?.customerId === 'string' ? `customer ${req.body.customerId.slice(0, 128)}` : undefined),
-      responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
+      responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 503: 'too many orders in progress: retry after the Retry-After seconds (nothing was placed)', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
         const request = { customerId: body.customerId, items: body.items, idempotencyKey: headers['idempotency-key'] };
         const orderId = orderIdFor(request.customerId, request.idempotencyKey);
@@ -75,16 +80,23 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails }
           if (existing.request_hash !== requestHashOf(request)) throw conflict('IDEMPOTENCY_CONFLICT', `Idempotency-Key ${request.idempotencyKey} was already used for a different order request`);
           return asItStands();
         }
+        // Past the knee, refuse at once rather than queue (before the pricing round trip).
+        commands.admit();
+        sagas.admit();
         const variantIds = body.items.map((i) => i.variantId);
         const copy = orderQueries.snapshot(read.db(CATALOGUE_SNAPSHOT), variantIds);
         const latest = await productDetails.latest(variantIds, correlationId);
-        const outcome = await commands.send(topics.orderCommands, { type: 'PlaceOrder', data: placeOrderCommand(request, copy, latest) }, correlationId);
+        const outcome = await commands.send(topics.orderCommands, { type: 'PlaceOrder', data: placeOrderCommand(request, copy, latest) }, correlationId, ORDER_VIEW);
         return answerCommand(outcome, {
           rejections: ORDER_REJECTIONS,
           location,
           pending: { orderId },
           rejectionMessage: (message) => message.replace(/^lines\[/, 'items['),
-          decided: (decided) => (decided.status === 'accepted' ? { status: 202, headers: { location }, body: { orderId, status: view(orderId)?.status ?? 'PENDING' } } : asItStands()),
+          decided: (decided) => {
+            if (decided.status !== 'accepted') return asItStands();
+            sagas.opened();
+            return { status: 202, headers: { location }, body: { orderId, status: view(orderId)?.status ?? 'PENDING' } };
+          },
         });
       },
     }),

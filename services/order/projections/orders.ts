@@ -7,9 +7,10 @@ export const ORDERS = 'orders';
 export function ordersProjection(topics: Topics): Projection {
   return {
     name: ORDERS,
-    version: 1,
+    // 2: indexed by status (admission control counts open sagas).
+    version: 2,
     topics: [topics.orderEvents],
-    indexes: ['CREATE INDEX orders_by_customer ON orders (customer_id, created_at)'],
+    indexes: ['CREATE INDEX orders_by_customer ON orders (customer_id, created_at)', 'CREATE INDEX orders_by_status ON orders (status)'],
     // Reservation outcomes per line are the items projection's business; the
     // order's detail moves on its own events (its version guard only needs
     // versions to grow), so a rebuild need not even decode those.

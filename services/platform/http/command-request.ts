@@ -5,6 +5,7 @@
 // outcome on the log (decider.ts), so only a slow one is ever pending.
 import type { UnchangedReason } from '../decider.ts';
 import { newId } from '../headers.ts';
+import { HttpError } from './errors.ts';
 import type { Metrics } from '../metrics.ts';
 import type { CommandSender } from '../messaging/command-sender.ts';
 import type { OutcomeWaiters } from '../projections/outcome-waiters.ts';
@@ -22,8 +23,21 @@ export type CommandOutcome =
 export type DecidedOutcome = Extract<CommandOutcome, { status: 'accepted' | 'unchanged' }>;
 
 export interface CommandRequests {
-  send<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId: string): Promise<CommandOutcome>;
+  /**
+   * Appends a command and waits for its outcome to be applied by `answerFrom`,
+   * the projections the caller's answer reads (none: answered from the outcome
+   * events alone). Refused at once (503) while too many commands are outstanding.
+   */
+  send<M extends RecordMap>(topic: TopicDescriptor<M>, message: TopicMessage<M>, correlationId: string, answerFrom?: readonly string[]): Promise<CommandOutcome>;
+  /** Throws a 503 (with Retry-After) now if a command sent now would be refused: check before costly work. */
+  admit(): void;
 }
+
+/** Commands appended but not yet decided, per instance, beyond which writes are refused. */
+export const DEFAULT_MAX_OUTSTANDING = 1000;
+
+export const overloaded = (reason: string) =>
+  new HttpError(503, 'OVERLOADED', `too much work in progress (${reason}); retry after 1 s`, {}, { 'retry-after': '1' });
 
 /** The outcome a command's events on the log stand for. */
 export function outcomeOf(commandId: string, events: ProjectedEvent[]): CommandOutcome {
@@ -33,12 +47,30 @@ export function outcomeOf(commandId: string, events: ProjectedEvent[]): CommandO
   return { status: 'accepted', commandId, events };
 }
 
-export function createCommandRequests(sender: CommandSender, waiters: OutcomeWaiters, timeoutMs: number, metrics?: Metrics): CommandRequests {
+export interface CommandRequestOptions {
+  timeoutMs: number;
+  /** Commands sent and not yet decided at most; past it writes get 503 at once (no unbounded queue). */
+  maxOutstanding?: number;
+  metrics?: Metrics;
+}
+
+export function createCommandRequests(sender: CommandSender, waiters: OutcomeWaiters, options: CommandRequestOptions): CommandRequests {
+  const { timeoutMs, metrics } = options;
+  const maxOutstanding = options.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+  const admit = () => {
+    const outstanding = waiters.outstanding();
+    if (outstanding >= maxOutstanding) {
+      metrics?.shed.inc({ reason: 'outstanding-commands' });
+      throw overloaded(`${outstanding} commands are waiting to be decided`);
+    }
+  };
   return {
-    async send(topic, message, correlationId) {
+    admit,
+    async send(topic, message, correlationId, answerFrom = []) {
+      admit();
       const commandId = newId();
       const stop = metrics?.commandRequests.startTimer();
-      const waiting = waiters.wait(commandId, timeoutMs);
+      const waiting = waiters.wait(commandId, timeoutMs, answerFrom);
       try {
         await sender.send(topic, message, { correlationId, commandId });
       } catch (error) {

@@ -29,7 +29,7 @@ function commonResponses(r: Route): Record<number, string> {
   common[401] = 'no bearer token, or one that is invalid or expired';
   common[403] = 'the token lacks the scope this needs';
   if (r.method !== 'get') common[429] = 'too many writes by this identity; retry after Retry-After seconds';
-  if (r.method !== 'get') common[503] = 'the event log cannot be reached; retry later';
+  if (r.method !== 'get') common[503] = 'the event log cannot be reached, or too much work is in progress: retry after the Retry-After seconds';
   return common;
 }
 

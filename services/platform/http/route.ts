@@ -72,7 +72,7 @@ export function routeScopes(r: Route): Scope[] {
   return typeof r.scope === 'string' ? [r.scope] : r.scope.anyOf;
 }
 
-export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string, identity: Identity) => Promise<RouteResponse> {
+export function compileRoute(r: Route): (req: Request, res: Response, correlationId: string, identity: Identity) => Promise<RouteResponse> | RouteResponse {
   const check = (schema: TSchema | undefined, root: string): Check => (schema ? compileValidator(schema, root) : (value) => ({ ok: true, value }));
   const params = check(r.params, 'path');
   const query = check(r.query, 'query');
@@ -81,7 +81,8 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
   const declaredHeaders = Object.keys(((r.headers as unknown as { properties?: object } | undefined)?.properties) ?? {});
   const needsBody = bodyRequired(r);
   const { scope } = r;
-  return async (req, res, correlationId, identity) => {
+  // Synchronous unless the handler is: most reads answer without a promise in between.
+  return (req, res, correlationId, identity) => {
     // A fixed scope is checked before the input, so a caller without it learns nothing from validation.
     if (typeof scope === 'string' && !identity.scopes.has(scope)) throw forbidden(identity, scope);
     const errors: string[] = [];

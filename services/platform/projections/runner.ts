@@ -254,11 +254,17 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     highWatermarks.set(k, BigInt(batch.highWatermark));
     const events = await decodeBatch(codec, topic, partition, batch.messages, (message, reason) => deadLetter(topic, partition, message, reason));
     const next = BigInt(batch.lastOffset()) + 1n;
+    // Events re-read for a candidate were observed the first time round.
+    const seen = observedUpTo.get(k) ?? 0n;
+    const fresh = events.filter((e) => e.offset >= seen);
+    for (const event of fresh) options.waiters?.observe(event);
     const appliedBy: string[] = [];
     for (const slot of slots.values()) {
       if (!reads(slot.projection, topic)) continue;
       const started = Date.now();
       const applied = slot.frozen ? 0 : await applyToLive(slot, topic, partition, events, next, batch.messages);
+      // A waiter may now answer from this projection (a frozen one is not updated: nothing to wait for).
+      options.waiters?.applied(slot.projection.name, fresh);
       if (slot.candidate) {
         try {
           applyBatch(slot.candidate.handle, topic, partition, events, next);
@@ -276,13 +282,7 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     if (caughtUp && appliedBy.length) {
       logger.info({ topic: topic.name, partition, offsets: `${batch.firstOffset()}-${batch.lastOffset()}`, projections: appliedBy, correlationIds: [...new Set(events.map((e) => e.meta.correlationId))] }, 'events applied');
     }
-    // Events re-read for a candidate were observed the first time round.
-    const seen = observedUpTo.get(k) ?? 0n;
-    for (const event of events) {
-      if (event.offset < seen) continue;
-      options.waiters?.observe(event);
-      options.onEvent?.(event);
-    }
+    for (const event of fresh) options.onEvent?.(event);
     if (next > seen) observedUpTo.set(k, next);
   }
 

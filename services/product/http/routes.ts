@@ -64,7 +64,7 @@ export function productRoutes({ topics, read, commands, inventory }: ProductRout
   /** Sends a catalogue command and answers with the product as it then stands (201 for one it created). */
   async function change(productId: string, message: TopicMessage<ProductCommands>, correlationId: string, created = false): Promise<RouteResponse> {
     const location = `/api/v1/products/${productId}`;
-    return answerCommand(await commands.send(topics.productCommands, message, correlationId), {
+    return answerCommand(await commands.send(topics.productCommands, message, correlationId, [CATALOGUE]), {
       rejections: PRODUCT_REJECTIONS,
       location,
       pending: { id: productId },
