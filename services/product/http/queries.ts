@@ -12,12 +12,14 @@ const catalogue = perDatabase((db) => ({
   product: db.prepare(`SELECT * FROM products WHERE product_id = ?`),
   products: db.prepare(`SELECT * FROM products WHERE product_id IN (SELECT value FROM json_each(?))`),
   variantsOf: db.prepare(`SELECT * FROM variants WHERE product_id IN (SELECT value FROM json_each(?)) ORDER BY product_id, position`),
+  variantsOfOne: db.prepare(`SELECT * FROM variants WHERE product_id = ? ORDER BY position`),
   variant: db.prepare(`SELECT * FROM variants WHERE variant_id = ?`),
   variants: db.prepare(`SELECT v.*, p.name AS product_name FROM variants v JOIN products p USING (product_id) WHERE variant_id IN (SELECT value FROM json_each(?))`),
 }));
 
 const stock = perDatabase((db) => ({
   many: db.prepare(`SELECT * FROM stock WHERE variant_id IN (SELECT value FROM json_each(?))`),
+  one: db.prepare(`SELECT * FROM stock WHERE variant_id = ?`),
 }));
 
 const prices = perDatabase((db) => ({ one: db.prepare(`SELECT * FROM prices WHERE variant_id = ?`) }));
@@ -44,6 +46,19 @@ export function variantView(v: VariantRow, s: StockRow | undefined) {
   };
 }
 
+/** One product by id: the storefront's hottest read, so plain key lookups rather than json_each sets. */
+export function productView(catalogueDb: Database.Database, stockDb: Database.Database, id: string) {
+  const product = catalogue(catalogueDb).product.get(id) as ProductRow | undefined;
+  if (!product) return undefined;
+  const variants = catalogue(catalogueDb).variantsOfOne.all(id) as VariantRow[];
+  const levels = new Map<string, StockRow>();
+  for (const v of variants) {
+    const level = stock(stockDb).one.get(v.variant_id) as StockRow | undefined;
+    if (level) levels.set(v.variant_id, level);
+  }
+  return shape(product, variants, levels);
+}
+
 export function productViews(catalogueDb: Database.Database, stockDb: Database.Database, ids: string[]) {
   const json = JSON.stringify(ids);
   const products = catalogue(catalogueDb).products.all(json) as ProductRow[];
@@ -52,20 +67,23 @@ export function productViews(catalogueDb: Database.Database, stockDb: Database.D
   const byId = new Map(products.map((p) => [p.product_id, p]));
   return ids.flatMap((id) => {
     const p = byId.get(id);
-    if (!p) return [];
-    return [{
-      id: p.product_id,
-      name: p.name,
-      description: p.description,
-      category: p.category,
-      currency: p.currency,
-      status: p.discontinued ? 'DISCONTINUED' : 'ACTIVE',
-      version: p.version,
-      createdAt: new Date(p.created_at).toISOString(),
-      updatedAt: new Date(p.updated_at).toISOString(),
-      variants: variants.filter((v) => v.product_id === id).map((v) => variantView(v, levels.get(v.variant_id))),
-    }];
+    return p ? [shape(p, variants.filter((v) => v.product_id === id), levels)] : [];
   });
+}
+
+function shape(p: ProductRow, variants: VariantRow[], levels: Map<string, StockRow>) {
+  return {
+    id: p.product_id,
+    name: p.name,
+    description: p.description,
+    category: p.category,
+    currency: p.currency,
+    status: p.discontinued ? 'DISCONTINUED' : 'ACTIVE',
+    version: p.version,
+    createdAt: new Date(p.created_at).toISOString(),
+    updatedAt: new Date(p.updated_at).toISOString(),
+    variants: variants.map((v) => variantView(v, levels.get(v.variant_id))),
+  };
 }
 
 export const catalogueQueries = {

@@ -15,7 +15,7 @@ import { CATALOGUE } from '../projections/catalogue.ts';
 import { PRICES } from '../projections/prices.ts';
 import { SEARCH } from '../projections/search.ts';
 import { STOCK_VIEW } from '../projections/stock-view.ts';
-import { catalogueQueries, productViews, variantView } from './queries.ts';
+import { catalogueQueries, productView, productViews, variantView } from './queries.ts';
 import { PRODUCT_REJECTIONS } from './rejections.ts';
 
 const Id = Type.String({ pattern: '^[A-Za-z0-9._:-]{1,128}$' });
@@ -54,7 +54,7 @@ export interface ProductRouteDeps {
 
 export function productRoutes({ topics, read, commands, inventory }: ProductRouteDeps): Route[] {
   const catalogue = () => read.db(CATALOGUE);
-  const product = (id: string) => productViews(catalogue(), read.db(STOCK_VIEW), [id])[0];
+  const product = (id: string) => productView(catalogue(), read.db(STOCK_VIEW), id);
   const requireProduct = (id: string) => {
     const p = product(id);
     if (!p) throw notFound(`product ${id}`);
