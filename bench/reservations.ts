@@ -33,6 +33,7 @@ import type { InventoryCommands } from '../schemas/generated/inventory.commands.
 import type { InventoryEvents } from '../schemas/generated/inventory.events.ts';
 import { createPassthrough } from './baseline/transactional-passthrough.ts';
 import { ensurePeerJar, KAFKA_STREAMS_VERSION, PEER_HEAP_MB, PEER_SETTINGS, peerSchemas, startKafkaStreamsPeer, STREAMS_EOS_DEFAULT_COMMIT_MS, type Peer, type PeerSchema, type PeerStats } from './peers/kafka-streams.ts';
+import { profiled } from './profile.ts';
 import { freshNamespace, latencySummary, record, sleep, zipfSampler } from './support.ts';
 
 const VARIANTS = 10_000;
@@ -293,8 +294,10 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   decided = 0;
   transactionSizes.length = 0;
   p = processor();
-  await p.start();
-  await waitDecided(COMMANDS, 'processor drain');
+  await profiled('reservations-processor-drain', async () => {
+    await p.start();
+    await waitDecided(COMMANDS, 'processor drain');
+  });
   await p.stop();
   const eventsAfter = await endOffsets(kafka, topics.inventoryEvents.name);
   const processorSpan = await writeSpan(kafka, topics.inventoryEvents.name, eventsBefore, eventsAfter);

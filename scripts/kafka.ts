@@ -1,7 +1,7 @@
 // npm run kafka -- up|down|status [--secure | --brokers 3] : the embedded Kafka
 // and schema registry; --secure for the stack with TLS, SCRAM users and ACLs,
 // --brokers 3 for a three-node cluster with replication 3 and min ISR 2 (the
-// msk profile). KAFKA_VERSION runs another Kafka release (default 4.4.0).
+// cluster profile: msk's replication, in plaintext). KAFKA_VERSION runs another Kafka release (default 4.4.0).
 // npm run kafka -- env <principal> : the environment that connects a client to
 // the secure stack as that principal (eval "$(npm run -s kafka -- env admin)").
 import { EmbeddedError } from './embedded/processes.ts';

@@ -140,6 +140,7 @@ function clientConfigFile(security: KafkaSecurity, dir: string): string | undefi
   if (security.ssl?.caFile) lines.push('ssl.truststore.type=PEM', `ssl.truststore.location=${security.ssl.caFile}`);
   // Java clients have no setting that trusts any certificate, as kafkajs can be told to.
   if (security.ssl && !security.ssl.rejectUnauthorized) throw new Error('the Kafka Streams peer always verifies the broker certificate: unset KAFKA_SSL_REJECT_UNAUTHORIZED=false');
+  if (security.sasl?.mechanism === 'aws-msk-iam') throw new Error('the Kafka Streams peer has no MSK IAM login (it would need aws-msk-iam-auth on its classpath): use SCRAM for the peer');
   if (security.sasl) {
     const { mechanism, username, password } = security.sasl;
     const quoted = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

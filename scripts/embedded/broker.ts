@@ -10,9 +10,10 @@ import path from 'node:path';
 import { ensureKafkaJars } from './artifacts.ts';
 import { KAFKA_VERSION, kafkaUsesLog4j2, layout, stacks, type KafkaNode, type Stack } from './layout.ts';
 import { commandLineOf, EmbeddedError, javaCommand, logPath, requireFreePort, runningPid, startDetached, waitFor } from './processes.ts';
+import { oauthBearerInternalBrokers, oauthBearerServerProperties } from './oauthbearer.ts';
 import { scramFormatArgs, secureClientEnv, secureServerProperties } from './secure.ts';
 import { connectAdmin } from '../../services/platform/kafka/admin.ts';
-import { loadConfig } from '../../services/platform/config.ts';
+import { loadConfig, type KafkaSecurity } from '../../services/platform/config.ts';
 import { createLogger } from '../../services/platform/logger.ts';
 
 function serverProperties(stack: Stack, node: KafkaNode): string {
@@ -43,6 +44,8 @@ function serverProperties(stack: Stack, node: KafkaNode): string {
     // A controlled shutdown moves leadership away first, as a rolling restart on MSK does.
     'controlled.shutdown.enable': true,
     ...(stack.mode === 'secure' ? secureServerProperties() : {}),
+    ...(stack.mode === 'oauthbearer' ? oauthBearerServerProperties(stack) : {}),
+    ...stack.serverOverrides,
   };
   return `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
 }
@@ -103,16 +106,22 @@ function formatStorageOnce(libs: string, stack: Stack, node: KafkaNode): void {
   if (format.status !== 0) throw new EmbeddedError(`could not format Kafka storage: ${format.stdout}${format.stderr}`.trim());
 }
 
+/** How an operator's client reaches the stack: as its admin principal in secure mode, over the internal plaintext listener in oauthbearer mode. */
+function operatorAccess(stack: Stack, nodes: KafkaNode[] = stack.nodes): { brokers: string[]; security: KafkaSecurity } {
+  if (stack.mode === 'oauthbearer') return { brokers: oauthBearerInternalBrokers(nodes), security: {} };
+  const security = stack.mode === 'secure' ? loadConfig(secureClientEnv('admin')).kafka.security : {};
+  return { brokers: nodes.map((n) => `127.0.0.1:${n.ports.kafka}`), security };
+}
+
 /** An admin connection to the stack's brokers, as its admin principal in secure mode. */
 export function stackAdmin(stack: Stack, clientId: string, connectionTimeoutMs = 3000) {
-  const security = stack.mode === 'secure' ? loadConfig(secureClientEnv('admin')).kafka.security : {};
-  return connectAdmin({ brokers: stack.brokers.split(','), clientId, security, connectionTimeoutMs, logger: createLogger(clientId, 'silent') });
+  return connectAdmin({ ...operatorAccess(stack), clientId, connectionTimeoutMs, logger: createLogger(clientId, 'silent') });
 }
 
 /** True once a node answers and the cluster has as many brokers as the stack has nodes. */
 async function clusterAnswers(stack: Stack, node: KafkaNode): Promise<boolean> {
   try {
-    const admin = await connectAdmin({ brokers: [`127.0.0.1:${node.ports.kafka}`], clientId: 'embedded-probe', security: stack.mode === 'secure' ? loadConfig(secureClientEnv('admin')).kafka.security : {}, connectionTimeoutMs: 1000, logger: createLogger('embedded-probe', 'silent') });
+    const admin = await connectAdmin({ ...operatorAccess(stack, [node]), clientId: 'embedded-probe', connectionTimeoutMs: 1000, logger: createLogger('embedded-probe', 'silent') });
     try {
       const { brokers } = await admin.describeCluster();
       return brokers.length >= stack.nodes.length;
@@ -147,7 +156,9 @@ async function launchNode(log: (line: string) => void, libs: string, stack: Stac
   fs.writeFileSync(node.config, serverProperties(stack, node), { mode: 0o600 });
   fs.writeFileSync(node.logConfig, kafkaUsesLog4j2(KAFKA_VERSION) ? LOG4J2 : LOG4J);
   formatStorageOnce(libs, stack, node);
-  log(`starting Kafka ${KAFKA_VERSION}${stack.nodes.length > 1 ? ` node ${node.id}` : ''}${stack.mode === 'secure' ? ' (secure: SASL_SSL, SCRAM-SHA-512, ACLs)' : ''} on 127.0.0.1:${node.ports.kafka} (log: ${logPath(node.process)})`);
+  const modes: Partial<Record<Stack['mode'], string>> = { secure: ' (secure: SASL_SSL, SCRAM-SHA-512, ACLs)', oauthbearer: ' (SASL_SSL, OAUTHBEARER with unsecured JWTs)' };
+  const what = modes[stack.mode] ?? '';
+  log(`starting Kafka ${KAFKA_VERSION}${stack.nodes.length > 1 ? ` node ${node.id}` : ''}${what} on 127.0.0.1:${node.ports.kafka} (log: ${logPath(node.process)})`);
   const pid = startDetached(node.process, [`-Xms256m`, `-Xmx${stack.heap}`, '-XX:+UseG1GC', '-Djava.awt.headless=true', logOption(node), '-cp', classpath(libs), 'kafka.Kafka', node.config]);
   return { pid, started: true };
 }

@@ -7,6 +7,7 @@
 // suite), `secure` (one node with TLS, SCRAM users and ACLs) and `cluster`
 // (three nodes, each broker and KRaft controller, replication 3 and min ISR 2
 // as on MSK). They use different ports and directories, so they run side by side.
+// A test may make one more on free ports (testStack), without a registry.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,6 +35,12 @@ export const layout = {
 } as const;
 
 export type StackMode = 'plain' | 'secure' | 'cluster';
+/**
+ * Stacks a test makes for itself on ports it picked (testStack): 'oauthbearer'
+ * is one node whose client listener takes SASL/OAUTHBEARER over TLS, checked by
+ * Kafka's unsecured JWT validator, as MSK's IAM listener takes signed tokens.
+ */
+export type TestStackMode = 'oauthbearer';
 export type ProcessName = string;
 
 /** One Kafka node: broker and KRaft controller in one process. */
@@ -49,7 +56,7 @@ export interface KafkaNode {
 
 /** One embedded stack: its Kafka nodes and the registry that keeps its schemas in them. */
 export interface Stack {
-  mode: StackMode;
+  mode: StackMode | TestStackMode;
   /** The stack's own directory (PKI and credentials in secure mode), per Kafka version. */
   dir: string;
   nodes: KafkaNode[];
@@ -62,9 +69,11 @@ export interface Stack {
   replication: { factor: number; minInsync: number };
   /** Each node's heap, -Xmx. */
   heap: string;
+  /** Broker settings over the stack's own (a test's re-authentication interval, say). */
+  serverOverrides?: Record<string, string | number | boolean>;
 }
 
-function stack(mode: StackMode, dirName: string, spec: { kafka: number[]; controller: number[]; internal?: number[]; registry: number; management: number; heap: string }): Stack {
+function stack(mode: Stack['mode'], dirName: string, spec: { kafka: number[]; controller: number[]; internal?: number[]; registry: number; management: number; heap: string }): Stack {
   const dir = path.join(localDir, `${dirName}-${KAFKA_VERSION}`);
   const single = spec.kafka.length === 1;
   const nodes = spec.kafka.map((kafka, i): KafkaNode => {
@@ -104,3 +113,13 @@ export const stacks: Record<StackMode, Stack> = {
 
 export const embeddedBrokers = stacks.plain.brokers;
 export const embeddedRegistryUrl = stacks.plain.registryUrl;
+
+/**
+ * A one-node stack of a test mode on ports the test chose (free ones, so it runs
+ * beside the default stacks), under .local/kafka-<mode>-<version>. It has no
+ * registry: its registry fields name nothing that runs.
+ */
+export function testStack(mode: TestStackMode, ports: { kafka: number; controller: number; internal: number }, serverOverrides: Stack['serverOverrides'] = {}): Stack {
+  const spec = { kafka: [ports.kafka], controller: [ports.controller], internal: [ports.internal], registry: 0, management: 0, heap: '512m' };
+  return { ...stack(mode, `kafka-${mode}`, spec), serverOverrides };
+}

@@ -47,7 +47,7 @@ async function ensureRegistryTopics(stack: Stack): Promise<void> {
   const admin = await stackAdmin(stack, 'embedded-registry-topics');
   try {
     // The cluster keeps the registry's schemas as MSK would: replication 3, min ISR 2.
-    const declared = resolveTopology(readTopologyFile(), { profile: stack.replication.factor > 1 ? 'msk' : 'local', prefix: '', section: 'registry' });
+    const declared = resolveTopology(readTopologyFile(), { profile: stack.replication.factor > 1 ? 'cluster' : 'local', prefix: '', section: 'registry' });
     const { plan } = await applyTopology(admin, declared);
     if (plan.refusals.length > 0) throw new Error(plan.refusals.join('\n'));
     if (stack.mode === 'secure') await applyAcls(admin, registryAcls(readAccessFile()));

@@ -2,6 +2,7 @@
 import type { EnvReader } from '../platform/env.ts';
 import { readResilience, type ResilienceSettings } from '../platform/resilience.ts';
 import type { OrderSettings } from './decider/state.ts';
+import type { SagaLimits } from './saga-admission.ts';
 
 export interface OrderServiceSettings {
   port: number;
@@ -9,8 +10,8 @@ export interface OrderServiceSettings {
   saga: OrderSettings;
   /** PRODUCT_DETAILS_*: the policy around the product-details request-reply at placement. */
   productDetails: ResilienceSettings;
-  /** Orders whose saga is still running, beyond which placements get 503 at once (ORDER_MAX_OPEN_SAGAS). */
-  maxOpenSagas: number;
+  /** Open and late sagas beyond which placements get 503 at once (saga-admission.ts). */
+  sagaLimits: SagaLimits;
 }
 
 export function orderSettings(reader: EnvReader): OrderServiceSettings {
@@ -21,6 +22,10 @@ export function orderSettings(reader: EnvReader): OrderServiceSettings {
       paymentWindowMs: reader.positive('ORDER_PAYMENT_WINDOW_MS', 15 * 60_000, 7 * 86_400_000),
     },
     productDetails: readResilience(reader, 'PRODUCT_DETAILS', { timeoutMs: 1500, attempts: 2, breakAfter: 5, halfOpenAfterMs: 10_000 }),
-    maxOpenSagas: reader.positive('ORDER_MAX_OPEN_SAGAS', 2000, 1_000_000),
+    sagaLimits: {
+      maxOpen: reader.positive('ORDER_MAX_OPEN_SAGAS', 2000, 1_000_000),
+      maxLate: reader.positive('ORDER_MAX_LATE_SAGAS', 100, 1_000_000),
+      lateAfterMs: reader.positive('ORDER_SAGA_LATE_MS', 1500, 600_000),
+    },
   };
 }

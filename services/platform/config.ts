@@ -5,11 +5,15 @@ import { createEnvReader, type Env, type EnvReader } from './env.ts';
 
 export { ConfigError } from './env.ts';
 
-export type KafkaProfile = 'local' | 'msk';
+export type KafkaProfile = 'local' | 'cluster' | 'msk';
+const PROFILES: readonly KafkaProfile[] = ['local', 'cluster', 'msk'];
 
 export interface KafkaSecurity {
   ssl?: { caFile?: string; rejectUnauthorized: boolean };
-  sasl?: { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string };
+  sasl?:
+    | { mechanism: 'scram-sha-512' | 'scram-sha-256' | 'plain'; username: string; password: string }
+    // SASL/OAUTHBEARER with tokens AWS's signer makes from the default credential chain (kafka/msk-iam.ts).
+    | { mechanism: 'aws-msk-iam'; region: string };
 }
 
 export type HttpAuthConfig =
@@ -41,6 +45,8 @@ export interface PlatformConfig {
   maxPerTransaction: number;
   /** Commands an API instance has sent and not yet seen decided, beyond which writes get 503 at once. */
   maxOutstandingCommands: number;
+  /** MAX_LATE_COMMANDS undecided for longer than COMMAND_LATE_MS: past it, writes are refused. */
+  lateCommands: { afterMs: number; max: number };
   logLevel: string;
   http: {
     auth: HttpAuthConfig;
@@ -88,10 +94,9 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
     problems.push(`TOPIC_PREFIX: '${topicPrefix}' may only hold letters, digits, '.', '_' and '-' (at most 100)`);
   }
 
-  const profile = (text('KAFKA_PROFILE') ?? 'local') as KafkaProfile;
-  if (profile !== 'local' && profile !== 'msk') {
-    problems.push(`KAFKA_PROFILE: '${profile}' is neither 'local' nor 'msk'`);
-  }
+  const profileText = text('KAFKA_PROFILE') ?? 'local';
+  const profile = PROFILES.find((p) => p === profileText) ?? 'local';
+  if (profile !== profileText) problems.push(`KAFKA_PROFILE: '${profileText}' is not one of ${PROFILES.join(', ')}`);
 
   const metricsPort = text('METRICS_PORT') === undefined ? undefined : reader.port('METRICS_PORT', 0);
   const httpHost = text('HTTP_HOST') ?? '127.0.0.1';
@@ -100,22 +105,27 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
   const commandTimeoutMs = positive('COMMAND_TIMEOUT_MS', 5000, 600_000);
   const maxPerTransaction = positive('MAX_PER_TRANSACTION', 500, 10_000);
   const maxOutstandingCommands = positive('MAX_OUTSTANDING_COMMANDS', 1000, 1_000_000);
+  const lateCommands = { afterMs: positive('COMMAND_LATE_MS', 1000, 600_000), max: positive('MAX_LATE_COMMANDS', 100, 1_000_000) };
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL: '${logLevel}' is not one of ${LOG_LEVELS.join(', ')}`);
 
-  const security = kafkaSecurity(text, problems);
+  const security = kafkaSecurity(text, problems, brokers);
   const auth = httpAuth(text, problems);
   const writesPerMinute = positive('RATE_LIMIT_WRITES_PER_MINUTE', 1200, 10_000_000);
 
   // MSK is reached over the network: plaintext there would send every event,
   // and any SASL password, in the clear.
   if (profile === 'msk') {
-    if (!security.ssl) problems.push("KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true (MSK's TLS listeners) and KAFKA_SASL_MECHANISM=scram-sha-512 with KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD");
+    if (!security.ssl) problems.push("KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true (MSK's TLS listeners) and KAFKA_SASL_MECHANISM=scram-sha-512 with KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD, or KAFKA_SASL_MECHANISM=aws-msk-iam");
     if (security.ssl && !security.ssl.rejectUnauthorized) problems.push('KAFKA_PROFILE=msk: KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused; the broker certificate must be verified');
     if (auth.mode === 'off') problems.push('KAFKA_PROFILE=msk: HTTP_AUTH=off is refused; the HTTP endpoints need bearer tokens');
   }
   if (security.sasl && !security.ssl && security.sasl.mechanism === 'plain') {
     problems.push('KAFKA_SASL_MECHANISM=plain without KAFKA_SSL=true would send the password in the clear');
+  }
+  // The msk profile says so already. A signed token is a credential for 15 minutes.
+  if (security.sasl?.mechanism === 'aws-msk-iam' && !security.ssl && profile !== 'msk') {
+    problems.push("KAFKA_SASL_MECHANISM=aws-msk-iam without KAFKA_SSL=true: MSK's IAM listeners take TLS only, and the signed token would cross the network in the clear");
   }
 
   return {
@@ -128,6 +138,7 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
     commandTimeoutMs,
     maxPerTransaction,
     maxOutstandingCommands,
+    lateCommands,
     logLevel,
     http: { auth, writesPerMinute },
   };
@@ -154,7 +165,7 @@ function httpAuth(text: (name: string) => string | undefined, problems: string[]
   };
 }
 
-function kafkaSecurity(text: (name: string) => string | undefined, problems: string[]): KafkaSecurity {
+function kafkaSecurity(text: (name: string) => string | undefined, problems: string[], brokers: string[]): KafkaSecurity {
   const security: KafkaSecurity = {};
   const sslOn = text('KAFKA_SSL');
   if (sslOn !== undefined && !['true', 'false'].includes(sslOn)) problems.push(`KAFKA_SSL: '${sslOn}' is neither 'true' nor 'false'`);
@@ -166,14 +177,51 @@ function kafkaSecurity(text: (name: string) => string | undefined, problems: str
   }
   const mechanism = text('KAFKA_SASL_MECHANISM');
   if (mechanism !== undefined) {
-    const allowed = ['scram-sha-512', 'scram-sha-256', 'plain'] as const;
-    const m = mechanism.toLowerCase() as (typeof allowed)[number];
+    const allowed = ['scram-sha-512', 'scram-sha-256', 'plain', 'aws-msk-iam'] as const;
+    const m = allowed.find((a) => a === mechanism.toLowerCase());
     const username = text('KAFKA_SASL_USERNAME');
     const password = text('KAFKA_SASL_PASSWORD');
-    if (!allowed.includes(m)) problems.push(`KAFKA_SASL_MECHANISM: '${mechanism}' is not one of ${allowed.join(', ')}`);
-    if (!username) problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set');
-    if (!password) problems.push('KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set');
-    if (allowed.includes(m) && username && password) security.sasl = { mechanism: m, username, password };
+    if (!m) problems.push(`KAFKA_SASL_MECHANISM: '${mechanism}' is not one of ${allowed.join(', ')}`);
+    if (m === 'aws-msk-iam') {
+      // The AWS credential chain names the principal; a leftover SCRAM login would only mislead.
+      if (username) problems.push('KAFKA_SASL_USERNAME: not used with KAFKA_SASL_MECHANISM=aws-msk-iam (the AWS credentials name the principal); unset it');
+      if (password) problems.push('KAFKA_SASL_PASSWORD: not used with KAFKA_SASL_MECHANISM=aws-msk-iam (the AWS credentials name the principal); unset it');
+      const region = awsRegion(text, problems, brokers);
+      if (region) security.sasl = { mechanism: m, region };
+    } else {
+      if (!username) problems.push('KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set');
+      if (!password) problems.push('KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set');
+      if (m && username && password) security.sasl = { mechanism: m, username, password };
+    }
   }
   return security;
+}
+
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+// MSK bootstrap brokers name their region: b-1.<cluster>.<id>.c2.kafka.<region>.amazonaws.com
+// (kafka-serverless.<region> for MSK Serverless, which takes IAM only).
+const MSK_HOST = /\.kafka(?:-serverless)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?:\d+$/;
+
+/**
+ * The region tokens are signed for, which must be the cluster's: KAFKA_AWS_REGION,
+ * else the one MSK broker host names carry, else AWS_REGION (the SDK's
+ * variable, which may name another region than the cluster's).
+ */
+function awsRegion(text: (name: string) => string | undefined, problems: string[], brokers: string[]): string | undefined {
+  const inBrokers = [...new Set(brokers.map((b) => MSK_HOST.exec(b)?.[1]).filter((r) => r !== undefined))];
+  const explicit = text('KAFKA_AWS_REGION');
+  const [name, region] = explicit !== undefined ? ['KAFKA_AWS_REGION', explicit] : inBrokers.length === 1 ? ['KAFKA_BROKERS', inBrokers[0]] : ['AWS_REGION', text('AWS_REGION')];
+  if (region === undefined) {
+    problems.push('KAFKA_AWS_REGION: required with KAFKA_SASL_MECHANISM=aws-msk-iam (the MSK cluster\'s region, e.g. eu-west-1), unless AWS_REGION or the MSK broker host names give it');
+    return undefined;
+  }
+  if (!AWS_REGION.test(region)) {
+    problems.push(`${name}: '${region}' is not an AWS region (e.g. eu-west-1)`);
+    return undefined;
+  }
+  if (explicit !== undefined && inBrokers.length === 1 && inBrokers[0] !== explicit) {
+    problems.push(`KAFKA_AWS_REGION: '${explicit}' is not the region of the MSK brokers in KAFKA_BROKERS (${inBrokers[0]}); tokens are signed for one region`);
+    return undefined;
+  }
+  return region;
 }

@@ -1,9 +1,11 @@
 // docker-compose.kafka.yml cannot be run here (no Docker engine), so this test
-// keeps it honest against topology/: the MSK profile's replication settings, no
-// automatic topic creation, and enough brokers for the replication factor.
+// keeps it honest against topology/ and the embedded stacks: the same Kafka release
+// and registry, the MSK profile's replication settings, no automatic topic
+// creation, and enough brokers for the replication factor.
 import fs from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { APICURIO_VERSION, DEFAULT_KAFKA_VERSION } from '../../scripts/embedded/layout.ts';
 import { readAccessFile } from '../../services/platform/topology/access.ts';
 import { readTopologyFile } from '../../services/platform/topology/declaration.ts';
 
@@ -18,12 +20,17 @@ const compose = parse(fs.readFileSync('docker-compose.kafka.yml', 'utf8'), { mer
 const msk = readTopologyFile().profiles.msk!;
 // Brokers are the apache/kafka services with a node id (the others are one-shot setup jobs).
 const brokers = Object.entries(compose.services).filter(([, s]) => s.image.startsWith('apache/kafka:') && s.environment?.KAFKA_NODE_ID);
-const registry = Object.values(compose.services).find((s) => s.image.startsWith('confluentinc/cp-schema-registry'));
+const registry = Object.values(compose.services).find((s) => s.image.startsWith('apicurio/apicurio-registry:'));
+const setup = fs.readFileSync('ops/compose/kafka-setup.sh', 'utf8');
 
 describe('docker-compose.kafka.yml', () => {
-  it('runs Apache Kafka 3.9 like the embedded default, one node per replica', () => {
+  it('runs the Apache Kafka release the embedded stacks run, one node per replica', () => {
     expect(brokers.length).to.be.at.least(msk.replicationFactor);
-    for (const [, b] of brokers) expect(b.image).to.match(/^apache\/kafka:3\.9\./);
+    for (const s of Object.values(compose.services).filter((s) => s.image.startsWith('apache/kafka:'))) expect(s.image).to.equal(`apache/kafka:${DEFAULT_KAFKA_VERSION}`);
+  });
+
+  it('replicates like the cluster the fault suite runs (the cluster profile is the msk one)', () => {
+    expect(readTopologyFile().profiles.cluster).to.deep.equal(msk);
   });
 
   it('matches the msk profile of topology/ on every broker', () => {
@@ -48,10 +55,27 @@ describe('docker-compose.kafka.yml', () => {
     expect(new Set(ports).size).to.equal(brokers.length);
   });
 
-  it('has a Confluent schema registry replicating its schemas like the topics', () => {
+  it('has the Apicurio registry the tests run, its topics made beforehand and replicated like the rest', () => {
     expect(registry, 'schema registry service').to.not.equal(undefined);
-    expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR).to.equal(String(msk.replicationFactor));
-    expect(registry!.ports).to.deep.equal(['18081:8081']);
+    expect(registry!.image).to.equal(`apicurio/apicurio-registry:${APICURIO_VERSION}`);
+    const env = registry!.environment ?? {};
+    expect(env.APICURIO_STORAGE_KIND).to.equal('kafkasql');
+    expect(env.APICURIO_KAFKASQL_TOPIC_AUTO_CREATE).to.equal('false');
+    expect(env.APICURIO_CCOMPAT_USE_CANONICAL_HASH).to.equal('true');
+    expect(env.APICURIO_KAFKASQL_CONSUMER_GROUP_PREFIX).to.equal(readAccessFile().registry.groupPrefix);
+    expect(registry!.ports).to.deep.equal(['18081:8080']);
+    for (const topic of Object.keys(readTopologyFile().registry ?? {})) {
+      expect(setup, topic).to.match(new RegExp(`--create --if-not-exists --topic ${topic} [^\\n]*--replication-factor ${msk.replicationFactor}`));
+    }
+    expect(setup).to.contain(`--config min.insync.replicas=${msk.minInsyncReplicas}`);
+  });
+
+  it("gives the registry principal the ACLs topology/access.yaml gives it", () => {
+    const { reads, writes, groupPrefix } = readAccessFile().registry;
+    for (const topic of reads) expect(setup, `read ${topic}`).to.match(new RegExp(`--operation Read[^\\n]*--topic (${topic}|"\\$topic")`));
+    for (const topic of writes) expect(setup, `write ${topic}`).to.match(new RegExp(`--operation Write[^\\n]*--topic (${topic}|"\\$topic")`));
+    for (const topic of reads) expect(setup).to.match(new RegExp(`for topic in [^\\n]*${topic}`));
+    expect(setup).to.contain(`--resource-pattern-type prefixed --group ${groupPrefix}`);
   });
 
   it('is secured as MSK offers it: SCRAM over TLS for clients, mutual TLS inside, deny by default', () => {
@@ -66,12 +90,12 @@ describe('docker-compose.kafka.yml', () => {
       expect(env.KAFKA_AUTHORIZER_CLASS_NAME, name).to.equal('org.apache.kafka.metadata.authorizer.StandardAuthorizer');
       expect(env.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND, name).to.equal('false');
     }
-    expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_SECURITY_PROTOCOL).to.equal('SASL_SSL');
-    expect(registry!.environment?.SCHEMA_REGISTRY_KAFKASTORE_SASL_JAAS_CONFIG).to.contain('username="registry"');
+    expect(registry!.environment?.APICURIO_KAFKA_COMMON_SECURITY_PROTOCOL).to.equal('SASL_SSL');
+    expect(registry!.environment?.APICURIO_KAFKA_COMMON_SASL_MECHANISM).to.equal('SCRAM-SHA-512');
+    expect(registry!.environment?.APICURIO_KAFKA_COMMON_SASL_JAAS_CONFIG).to.contain('username="registry"');
   });
 
   it('makes a SCRAM user for the admin, the registry and every service topology/access.yaml names', () => {
-    const setup = fs.readFileSync('ops/compose/kafka-setup.sh', 'utf8');
     for (const principal of ['admin', 'registry', ...Object.keys(readAccessFile().services)]) {
       expect(setup, principal).to.match(new RegExp(`"${principal}:\\$${principal.toUpperCase()}_PASSWORD"`));
     }

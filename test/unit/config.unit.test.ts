@@ -51,7 +51,7 @@ describe('configuration from the environment', () => {
     expect(problems.join('\n')).to.contain("SCHEMA_REGISTRY_URL: 'registry' is not an http(s) URL");
     expect(problems.join('\n')).to.contain("TOPIC_PREFIX: 'bad prefix!' may only hold");
     expect(problems.join('\n')).to.contain("ORDER_PORT: '70000' is not a port number (1-65535)");
-    expect(problems.join('\n')).to.contain("KAFKA_PROFILE: 'cloud' is neither 'local' nor 'msk'");
+    expect(problems.join('\n')).to.contain("KAFKA_PROFILE: 'cloud' is not one of local, cluster, msk");
   });
 
   it('requires credentials with a SASL mechanism', () => {

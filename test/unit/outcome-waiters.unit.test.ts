@@ -72,4 +72,18 @@ describe('outcome waiters', () => {
     expect(await answer).to.equal(undefined);
     expect(waiters.outstanding()).to.equal(0);
   });
+
+  it('counts as late the outstanding commands sent longer ago than asked', async () => {
+    let clock = 0;
+    const waiters = createOutcomeWaiters({ now: () => clock });
+    void waiters.wait('old', 1);
+    clock = 400;
+    void waiters.wait('newer', 1);
+    clock = 1200;
+    void waiters.wait('newest', 1);
+    expect(waiters.late(1000)).to.equal(1);
+    expect(waiters.late(500)).to.equal(2);
+    waiters.observe(event('old', 1)); // its outcome: no longer outstanding
+    expect(waiters.late(500)).to.equal(1);
+  });
 });

@@ -29,9 +29,11 @@ describe('topology declaration', () => {
     expect(byName('p.inventory.commands').partitions).to.equal(byName('p.inventory.events').partitions);
   });
 
-  it('applies the msk profile: replication 3, min ISR 2', () => {
-    const msk = resolveTopology(readTopologyFile(), { profile: 'msk', prefix: '' });
-    expect(msk.every((d) => d.replicationFactor === 3 && d.configs['min.insync.replicas'] === '2')).to.equal(true);
+  it('applies the msk and cluster profiles: replication 3, min ISR 2', () => {
+    for (const profile of ['msk', 'cluster'] as const) {
+      const declared = resolveTopology(readTopologyFile(), { profile, prefix: '' });
+      expect(declared.every((d) => d.replicationFactor === 3 && d.configs['min.insync.replicas'] === '2'), profile).to.equal(true);
+    }
   });
 
   it('rejects a declaration that splits a co-partitioned group', () => {

@@ -6,19 +6,20 @@ import type { CopiedVariant } from '../placement.ts';
 
 export interface OrderRow { order_id: string; customer_id: string; status: string; currency: string; total_minor: number; reason: string | null; short_lines: string; flags: string; notes: string; request_hash: string; paid_minor: number | null; version: number; created_at: number; updated_at: number }
 export interface ItemRow { order_id: string; line: number; variant_id: string; product_id: string; sku: string; quantity: number; unit_price_minor: number; currency: string; reservation_id: string; reservation_outcome: string | null; returned: number; price_source: string }
+export interface SagaCount { open: number; late: number }
 export interface SnapshotRow { variant_id: string; product_id: string; sku: string; price_minor: number; currency: string; status: string }
 
 const orders = perDatabase((db) => ({
   one: db.prepare(`SELECT * FROM orders WHERE order_id = ?`),
-  pending: db.prepare(`SELECT COUNT(*) AS n FROM orders WHERE status = 'PENDING'`),
+  pending: db.prepare(`SELECT COUNT(*) AS open, COUNT(*) FILTER (WHERE created_at < ?) AS late FROM orders WHERE status = 'PENDING'`),
 }));
 const items = perDatabase((db) => ({ of: db.prepare(`SELECT * FROM order_items WHERE order_id = ? ORDER BY line`) }));
 const snapshot = perDatabase((db) => ({ many: db.prepare(`SELECT * FROM variants WHERE variant_id IN (SELECT value FROM json_each(?))`) }));
 
 export const orderQueries = {
   order: (db: Database.Database, id: string) => orders(db).one.get(id) as OrderRow | undefined,
-  /** Orders whose saga has not concluded: placed, inventory not yet answered for every line. */
-  openSagas: (db: Database.Database) => (orders(db).pending.get() as { n: number }).n,
+  /** Orders whose saga has not concluded (placed, inventory not yet answered for every line), and of those the ones placed before `lateBefore`. */
+  openSagas: (db: Database.Database, lateBefore: number) => orders(db).pending.get(lateBefore) as SagaCount,
   items: (db: Database.Database, id: string) => items(db).of.all(id) as ItemRow[],
   /** The order service's copy of the catalogue, for these variants. */
   snapshot: (db: Database.Database, ids: string[]): Map<string, CopiedVariant> =>

@@ -7,10 +7,10 @@ export const ORDERS = 'orders';
 export function ordersProjection(topics: Topics): Projection {
   return {
     name: ORDERS,
-    // 2: indexed by status (admission control counts open sagas).
-    version: 2,
+    // 2: indexed by status (admission control counts open sagas); 3: and by age within a status (and late ones).
+    version: 3,
     topics: [topics.orderEvents],
-    indexes: ['CREATE INDEX orders_by_customer ON orders (customer_id, created_at)', 'CREATE INDEX orders_by_status ON orders (status)'],
+    indexes: ['CREATE INDEX orders_by_customer ON orders (customer_id, created_at)', 'CREATE INDEX orders_by_status ON orders (status, created_at)'],
     // Reservation outcomes per line are the items projection's business; the
     // order's detail moves on its own events (its version guard only needs
     // versions to grow), so a rebuild need not even decode those.

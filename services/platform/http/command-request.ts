@@ -35,6 +35,13 @@ export interface CommandRequests {
 
 /** Commands appended but not yet decided, per instance, beyond which writes are refused. */
 export const DEFAULT_MAX_OUTSTANDING = 1000;
+/**
+ * Commands undecided for more than a second, beyond which writes are refused:
+ * a backlog has formed, and a command accepted now would wait behind it. A few
+ * stuck commands do not count against everyone; a backlog does, at once, on
+ * any machine, whatever its capacity.
+ */
+export const DEFAULT_LATE = { afterMs: 1000, max: 100 };
 
 export const overloaded = (reason: string) =>
   new HttpError(503, 'OVERLOADED', `too much work in progress (${reason}); retry after 1 s`, {}, { 'retry-after': '1' });
@@ -51,17 +58,25 @@ export interface CommandRequestOptions {
   timeoutMs: number;
   /** Commands sent and not yet decided at most; past it writes get 503 at once (no unbounded queue). */
   maxOutstanding?: number;
+  /** Commands undecided for longer than `afterMs` at most; past it writes get 503 at once. */
+  late?: { afterMs: number; max: number };
   metrics?: Metrics;
 }
 
 export function createCommandRequests(sender: CommandSender, waiters: OutcomeWaiters, options: CommandRequestOptions): CommandRequests {
   const { timeoutMs, metrics } = options;
   const maxOutstanding = options.maxOutstanding ?? DEFAULT_MAX_OUTSTANDING;
+  const late = options.late ?? DEFAULT_LATE;
   const admit = () => {
     const outstanding = waiters.outstanding();
     if (outstanding >= maxOutstanding) {
       metrics?.shed.inc({ reason: 'outstanding-commands' });
       throw overloaded(`${outstanding} commands are waiting to be decided`);
+    }
+    const behind = waiters.late(late.afterMs);
+    if (behind >= late.max) {
+      metrics?.shed.inc({ reason: 'late-commands' });
+      throw overloaded(`${behind} commands have waited more than ${late.afterMs} ms to be decided`);
     }
   };
   return {

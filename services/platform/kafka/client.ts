@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { Kafka, logLevel as KafkaLogLevel, Partitioners, type KafkaConfig, type ProducerConfig, type logCreator } from 'kafkajs';
 import type { KafkaSecurity } from '../config.ts';
 import { createLogger, type Logger } from '../logger.ts';
+import { defaultTokenSource, oauthBearerProvider, type TokenSource } from './msk-iam.ts';
 
 export interface KafkaClientOptions {
   brokers: string[];
@@ -17,6 +18,14 @@ export interface KafkaClientOptions {
   logger?: Logger;
   /** kafkajs' own log level: debug, info, warn, error or nothing (default KAFKAJS_LOG_LEVEL, else warn). */
   logLevel?: string;
+  /**
+   * Where aws-msk-iam gets its tokens, used as given (wrap it in
+   * cachedTokenSource to share them). Default: AWS's signer for the configured
+   * region, cached once per process.
+   */
+  tokenSource?: TokenSource;
+  /** Re-authenticate this long before the session lifetime the broker announced runs out (kafkajs' default 10 s). */
+  reauthenticationThresholdMs?: number;
 }
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -66,6 +75,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logLevel: kafkaLogLevel(options.logLevel),
     logCreator: pinoLogCreator(options.logger ?? createLogger('kafkajs')),
     retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 10_000 },
+    ...(options.reauthenticationThresholdMs !== undefined ? { reauthenticationThreshold: options.reauthenticationThresholdMs } : {}),
   };
   if (security.ssl) {
     config.ssl = {
@@ -73,7 +83,12 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       ...(security.ssl.caFile ? { ca: [fs.readFileSync(security.ssl.caFile, 'utf8')] } : {}),
     };
   }
-  if (security.sasl) {
+  if (security.sasl?.mechanism === 'aws-msk-iam') {
+    // MSK's IAM listeners take SASL/OAUTHBEARER. kafkajs calls the provider on
+    // every authentication, and again when the broker's session lifetime is
+    // about to run out (KIP-368 re-authentication on the same connection).
+    config.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: oauthBearerProvider(options.tokenSource ?? defaultTokenSource(security.sasl.region)) };
+  } else if (security.sasl) {
     const { mechanism, username, password } = security.sasl;
     config.sasl = { mechanism, username, password } as KafkaConfig['sasl'];
   }

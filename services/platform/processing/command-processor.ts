@@ -320,8 +320,11 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
         const written = metadata.find((m) => m.topicName === events.name && m.partition === partition);
         if (written && eventsWritten > 0) store.eventsOffset = BigInt(written.baseOffset ?? '0') + BigInt(eventsWritten);
         for (const id of overlay.keys()) pendingTimers.delete(id);
+        // Built only when someone reads it: at thousands of commands a second
+        // the argument objects alone show up in the profile.
+        const logDecided = logger.isLevelEnabled('info');
         for (const d of decided) {
-          if (d.outcome !== 'dead-lettered') logger.info({ correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) }, 'command decided');
+          if (logDecided && d.outcome !== 'dead-lettered') logger.info({ correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) }, 'command decided');
           countDecided(d.type, d.outcome);
           if (d.outcome !== 'dead-lettered') latency?.observe(d.latencyMs / 1000);
           options.onDecided?.(d);

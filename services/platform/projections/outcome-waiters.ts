@@ -25,6 +25,8 @@ export interface OutcomeWaiters {
   pending(): number;
   /** Commands sent whose outcome has not been seen yet (waited for or not). */
   outstanding(): number;
+  /** Of those, the ones sent more than `olderThanMs` ago: a backlog forming, not just work in flight. */
+  late(olderThanMs: number): number;
 }
 
 interface Waiter {
@@ -107,6 +109,16 @@ export function createOutcomeWaiters(options: { forgetAfterMs?: number; now?: ()
     outstanding: () => {
       sweep();
       return waiters.size;
+    },
+    late(olderThanMs) {
+      // Insertion order is sending order: count from the oldest until one is young enough.
+      const before = now() - olderThanMs;
+      let n = 0;
+      for (const w of waiters.values()) {
+        if (w.since > before) break;
+        n++;
+      }
+      return n;
     },
   };
 }

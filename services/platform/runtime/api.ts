@@ -62,7 +62,7 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     }
   });
   const timeout = options.commandTimeoutMs ?? config.commandTimeoutMs;
-  const commands = createCommandRequests(sender, waiters, { timeoutMs: timeout, maxOutstanding: config.maxOutstandingCommands, metrics });
+  const commands = createCommandRequests(sender, waiters, { timeoutMs: timeout, maxOutstanding: config.maxOutstandingCommands, late: config.lateCommands, metrics });
   const http = createHttpServer({
     service,
     port: options.port,

@@ -35,7 +35,10 @@ export async function prepareNamespace(config: PlatformConfig, options: PrepareO
     const { plan } = await applyTopology(admin, declared, { dryRun: options.dryRun ?? false, allowRepartition: options.allowRepartition ?? false });
     if (plan.refusals.length > 0) throw new Error(`refused, nothing changed: ${plan.refusals.join('; ')}`);
     prepared = { plan };
-    if (config.kafka.security.sasl && !options.dryRun) {
+    // MSK ignores Kafka ACLs for IAM clients: their IAM policies grant access instead.
+    if (config.kafka.security.sasl?.mechanism === 'aws-msk-iam') {
+      prepared.acls = { applied: false, reason: 'IAM access control: each service\'s IAM policy grants its access (docs/msk-iam.md)' };
+    } else if (config.kafka.security.sasl && !options.dryRun) {
       prepared.acls = await applyAcls(admin, serviceAcls(readAccessFile(), topology, config.topicPrefix));
     }
   } finally {
