@@ -12,7 +12,7 @@ import path from 'node:path';
 import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
 import { createCodec } from '../services/platform/schemas/codec.ts';
-import { topicsFor } from '../services/platform/topics.ts';
+import { topicsFor } from '../services/topics.ts';
 import { generateHistory } from './rebuild/generate.ts';
 import { freshNamespace, record } from './support.ts';
 

@@ -28,7 +28,8 @@ import { createCommandSender, type CommandSender } from '../services/platform/me
 import { createCommandProcessor, processorWrites } from '../services/platform/processing/command-processor.ts';
 import { createCodec, type Codec } from '../services/platform/schemas/codec.ts';
 import { readTopologyFile, resolveTopology } from '../services/platform/topology/declaration.ts';
-import { topicsFor, type TopicDescriptor, type TopicMessage } from '../services/platform/topics.ts';
+import { type TopicDescriptor, type TopicMessage } from '../services/platform/topics.ts';
+import { topicsFor } from '../services/topics.ts';
 import type { InventoryCommands } from '../schemas/generated/inventory.commands.ts';
 import type { InventoryEvents } from '../schemas/generated/inventory.events.ts';
 import { createPassthrough } from './baseline/transactional-passthrough.ts';

@@ -1,21 +1,21 @@
 // npm run demo : drives a realistic scenario against a running system (start it
-// with `npm start`) and prints what happened. It creates and stocks a small
+// with `npm start`; `npm run demo -- --secure` after `npm start -- --secure`,
+// whose services serve HTTPS) and prints what happened. It creates and stocks a small
 // catalogue, then runs concurrent checkouts: a race for the last units of one
 // variant, a multi-line order with one short line, a cancel, a payment and a
 // return. It ends with the final stock and checks that the figures reconcile.
 import crypto from 'node:crypto';
-import { runCli } from './cli.ts';
+import { runCli, UsageError } from './cli.ts';
+import { secureHttpEnv } from './embedded/secure.ts';
 import { tokenFor } from './local-auth.ts';
 import { loadConfig } from '../services/platform/config.ts';
-import { servicePorts } from './service-ports.ts';
+import { serviceEndpoints } from './service-ports.ts';
 
-const config = loadConfig();
-const ports = servicePorts();
-const base = {
-  product: `http://127.0.0.1:${ports.product}`,
-  inventory: `http://127.0.0.1:${ports.inventory}`,
-  order: `http://127.0.0.1:${ports.order}`,
-};
+const args = process.argv.slice(2);
+// --secure: the services npm start -- --secure runs, over HTTPS, trusting its local CA.
+const secure = args.includes('--secure');
+const config = loadConfig(secure && !process.env.HTTP_TLS_CERT_FILE ? { ...process.env, ...secureHttpEnv() } : process.env);
+const { base, fetch } = serviceEndpoints(config);
 const run = crypto.randomBytes(2).toString('hex').toUpperCase();
 
 // The demo acts as an administrator (it also stocks the shelves): DEMO_TOKEN,
@@ -85,9 +85,10 @@ async function act(o: OrderRecord, action: 'cancel' | 'pay' | 'return', body?: u
 }
 
 runCli('demo', async () => {
+  if (args.some((a) => a !== '--secure')) throw new UsageError('usage: npm run demo [-- --secure]');
   for (const [name, url] of Object.entries(base)) {
     const ready = await http(`${url}/health/ready`).catch(() => ({ status: 0, body: undefined }));
-    if (ready.status !== 200) throw new Error(`the ${name} service does not answer at ${url}: start the system first with 'npm start'`);
+    if (ready.status !== 200) throw new Error(`the ${name} service does not answer at ${url}: start the system first with 'npm start'${secure ? ' -- --secure' : ''}`);
   }
   console.log(`\nCreating the catalogue (SKUs suffixed -${run})...`);
   const [tent2, tent4] = await createProduct('Trail tent', [{ sku: `TENT-2P-${run}`, price: 199, initialStock: 10 }, { sku: `TENT-4P-${run}`, price: 299, initialStock: 3 }]);

@@ -16,7 +16,8 @@ import { createLogger } from '../services/platform/logger.ts';
 import { readDeadLetters, replayDeadLetters, summarize, type DeadLetter, type LetterPosition } from '../services/platform/processing/dead-letter-replay.ts';
 import { createCodec, type Codec } from '../services/platform/schemas/codec.ts';
 import { readTopologyFile } from '../services/platform/topology/declaration.ts';
-import { topicsFor, type TopicDescriptor } from '../services/platform/topics.ts';
+import { type TopicDescriptor } from '../services/platform/topics.ts';
+import { topicsFor } from '../services/topics.ts';
 
 const USAGE = 'usage: npm run dlq -- list [<topic>] | show <topic> [<partition>:<offset> ...] | replay <topic> [<partition>:<offset> ...] [--force] [--dry-run]';
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { localDir } from './embedded/layout.ts';
 import { LOCAL_TOKEN_ISSUER, TOKEN_AUDIENCE } from '../services/platform/config.ts';
-import { IDENTITIES } from '../services/platform/http/scopes.ts';
+import { IDENTITIES } from '../services/access.ts';
 
 export const localAuthDir = path.join(localDir, 'auth');
 

@@ -16,7 +16,7 @@ import { createLogger } from '../services/platform/logger.ts';
 import { planRebuild, rebuildProjections } from '../services/platform/projections/rebuild.ts';
 import type { Projection } from '../services/platform/projections/projection.ts';
 import { createCodec } from '../services/platform/schemas/codec.ts';
-import { topicsFor, type Topics } from '../services/platform/topics.ts';
+import { topicsFor, type Topics } from '../services/topics.ts';
 import type { ReadModelSource } from '../services/platform/projections/worker-protocol.ts';
 import { productReadModels, productReadModelsSource } from '../services/product/read-models.ts';
 

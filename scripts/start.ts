@@ -3,19 +3,21 @@
 // the schemas, and runs the three services as separate processes with their
 // logs prefixed by service. When all are ready it prints where to find them.
 // Ctrl-C (or SIGTERM) stops everything it started. `npm start -- --secure` runs
-// it on the embedded secure stack (TLS, a SCRAM principal per service, ACLs).
+// it on the embedded secure stack (TLS, a SCRAM principal per service, ACLs),
+// and the services serve HTTPS with a certificate the same local CA signed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { prettyFactory } from 'pino-pretty';
 import readline from 'node:readline';
 import { runCli, UsageError } from './cli.ts';
-import { secureClientEnv } from './embedded/secure.ts';
+import { secureClientEnv, secureHttpEnv } from './embedded/secure.ts';
 import { down, up } from './embedded/stack.ts';
 import { ensureSigningKey, tokenFor } from './local-auth.ts';
 import { loadConfig, type PlatformConfig } from '../services/platform/config.ts';
 import { namespacedDataDir } from '../services/platform/projections/store.ts';
-import { IDENTITIES } from '../services/platform/http/scopes.ts';
+import { IDENTITIES } from '../services/access.ts';
 import { describeAcls, prepareNamespace } from '../services/platform/topology/prepare.ts';
-import { servicePorts } from './service-ports.ts';
+import { serviceEndpoints, type ServiceEndpoints } from './service-ports.ts';
 
 const SERVICES = ['inventory', 'product', 'order'] as const;
 type ServiceName = (typeof SERVICES)[number];
@@ -75,12 +77,12 @@ function relay(name: ServiceName, child: ChildProcess): void {
   }
 }
 
-async function waitReady(name: ServiceName, port: number, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
+async function waitReady(name: ServiceName, endpoints: ServiceEndpoints, child: ChildProcess, timeoutMs = 180_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`the ${name} service exited (code ${child.exitCode}) while starting`);
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+      const res = await endpoints.fetch(`${endpoints.base[name]}/health/ready`, { signal: AbortSignal.timeout(1000) });
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -102,13 +104,13 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-function tokenHelp(auth: LocalAuth, productUrl: string): string {
+function tokenHelp(auth: LocalAuth, productUrl: string, curl: string): string {
   const lines = auth.tokens.map(([identity, token]) => `    ${identity.padEnd(16)} ${IDENTITIES[identity]!.what}\n      ${token}`);
   return `
   Bearer tokens to try with (valid 12 h; a fresh one: npm run token -- <identity>):
 ${lines.join('\n')}
 
-    curl -H "Authorization: Bearer $(npm run -s token -- storefront)" ${productUrl}/api/v1/products
+    ${curl} -H "Authorization: Bearer $(npm run -s token -- storefront)" ${productUrl}/api/v1/products
 `;
 }
 
@@ -119,9 +121,13 @@ runCli('start', async () => {
   // applied as its admin, and each service connects as its own principal.
   const secure = args.includes('--secure');
   if (secure && process.env.KAFKA_BROKERS) throw new UsageError('--secure runs the embedded secure stack; with KAFKA_BROKERS set, configure KAFKA_SSL_*/KAFKA_SASL_* instead');
-  const config = loadConfig(secure ? { ...process.env, ...secureClientEnv('admin') } : process.env);
-  const ports = servicePorts();
-  const serviceEnv = (name: ServiceName) => (secure ? secureClientEnv(name) : ownCredentials(name));
+  // HTTPS too, unless the caller serves its own certificate (HTTP_TLS_* set).
+  const secureHttp = secure && !process.env.HTTP_TLS_CERT_FILE ? secureHttpEnv() : {};
+  const config = loadConfig(secure ? { ...process.env, ...secureClientEnv('admin'), ...secureHttp } : process.env);
+  const endpoints = serviceEndpoints(config);
+  // Inventory's own scheme, unless INVENTORY_URL says where it is.
+  const inventoryUrl = config.http.tls && !process.env.INVENTORY_URL ? { INVENTORY_URL: endpoints.base.inventory } : {};
+  const serviceEnv = (name: ServiceName) => ({ ...(secure ? secureClientEnv(name) : ownCredentials(name)), ...secureHttp, ...(name === 'product' ? inventoryUrl : {}) });
   let startedStack = false;
   if (config.kafka.embedded || secure) {
     const result = await up((line) => say(line), secure ? 'secure' : 'plain');
@@ -156,25 +162,27 @@ runCli('start', async () => {
     });
   }
   try {
-    await Promise.all(SERVICES.map((name) => waitReady(name, ports[name], children.get(name)!)));
+    await Promise.all(SERVICES.map((name) => waitReady(name, endpoints, children.get(name)!)));
   } catch (error) {
     await stopAll(1, (error as Error).message);
     return;
   }
-  const url = (port: number) => `http://127.0.0.1:${port}`;
+  const url = (name: ServiceName) => endpoints.base[name];
+  // curl trusts only the CA that signed the services' certificate, as they do one another.
+  const curl = config.http.tls && config.http.peerCaFile ? `curl --cacert ${path.relative(process.cwd(), config.http.peerCaFile)}` : 'curl';
   console.log(`
   commerce-core is running${config.topicPrefix ? ` (topic prefix '${config.topicPrefix}')` : ''}
 
-    product    ${url(ports.product)}/api/v1/products      (OpenAPI: ${url(ports.product)}/openapi.json)
-    inventory  ${url(ports.inventory)}/api/v1/inventory     (OpenAPI: ${url(ports.inventory)}/openapi.json)
-    order      ${url(ports.order)}/api/v1/orders        (OpenAPI: ${url(ports.order)}/openapi.json)
+    product    ${url('product')}/api/v1/products      (OpenAPI: ${url('product')}/openapi.json)
+    inventory  ${url('inventory')}/api/v1/inventory     (OpenAPI: ${url('inventory')}/openapi.json)
+    order      ${url('order')}/api/v1/orders        (OpenAPI: ${url('order')}/openapi.json)
 
     health     /health/live, /health/ready    metrics  /metrics (each service)
     Kafka      ${config.kafka.brokers.join(',')}${secure ? ' (SASL_SSL; each service as its own SCRAM principal, ACLs from topology/access.yaml)' : ''}
     registry   ${config.schemaRegistryUrl}
-    data       ${namespacedDataDir(config.dataDir, config.topicPrefix)}
+    data       ${namespacedDataDir(config.dataDir, config.topicPrefix)}${config.http.tls ? `\n    HTTPS      certificate ${config.http.tls.certFile}${config.http.peerCaFile ? `, signed by the CA in ${config.http.peerCaFile}` : ''}` : ''}
 
-${auth ? tokenHelp(auth, url(ports.product)) : `    HTTP auth  ${config.http.auth.mode === 'off' ? 'off (HTTP_AUTH=off): every endpoint is open' : 'bearer tokens from your identity provider'}\n`}
-  Try it: npm run demo        Stop: Ctrl-C
+${auth ? tokenHelp(auth, url('product'), curl) : `    HTTP auth  ${config.http.auth.mode === 'off' ? 'off (HTTP_AUTH=off): every endpoint is open' : 'bearer tokens from your identity provider'}\n`}
+  Try it: npm run demo${secure ? ' -- --secure' : ''}        Stop: Ctrl-C
 `);
 });

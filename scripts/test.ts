@@ -64,7 +64,9 @@ runCli('test', async () => {
     code = await runMocha([...specs, ...args], { ...process.env, TOPIC_PREFIX: prefix });
   } finally {
     try {
-      await deleteRunArtifacts(prefix);
+      // KEEP_KAFKA after a failure keeps the run's topics too, to read what went wrong.
+      if (code !== 0 && process.env.KEEP_KAFKA) console.log(`[test] kept the topics and subjects of ${prefix} (KEEP_KAFKA)`);
+      else await deleteRunArtifacts(prefix);
     } catch (error) {
       console.error(`[test] clean-up of ${prefix} topics and subjects failed: ${(error as Error).message}`);
     }

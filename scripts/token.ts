@@ -3,7 +3,7 @@
 //   curl -H "Authorization: Bearer $(npm run -s token -- admin)" ...
 import { runCli, UsageError } from './cli.ts';
 import { tokenFor } from './local-auth.ts';
-import { IDENTITIES } from '../services/platform/http/scopes.ts';
+import { IDENTITIES } from '../services/access.ts';
 
 const USAGE = `usage: npm run token -- <${Object.keys(IDENTITIES).join('|')}> [--ttl <seconds>]`;
 

@@ -4,7 +4,8 @@
 import type { Kafka } from 'kafkajs';
 import { newId, toHeaders } from '../../services/platform/headers.ts';
 import type { Codec } from '../../services/platform/schemas/codec.ts';
-import type { RecordMap, TopicDescriptor, TopicMessage, Topics } from '../../services/platform/topics.ts';
+import type { RecordMap, TopicDescriptor, TopicMessage } from '../../services/platform/topics.ts';
+import type { Topics } from '../../services/topics.ts';
 
 type Emit = (topic: TopicDescriptor, key: string, message: { type: string; data: object }) => Promise<void>;
 

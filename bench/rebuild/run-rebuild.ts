@@ -7,7 +7,7 @@ import { createKafka } from '../../services/platform/kafka/client.ts';
 import { createLogger } from '../../services/platform/logger.ts';
 import { planRebuild, rebuildProjections } from '../../services/platform/projections/rebuild.ts';
 import { createCodec } from '../../services/platform/schemas/codec.ts';
-import { topicsFor } from '../../services/platform/topics.ts';
+import { topicsFor } from '../../services/topics.ts';
 import { productReadModels, productReadModelsSource } from '../../services/product/read-models.ts';
 
 const service = process.argv[2]!;

@@ -33,7 +33,8 @@ function markComplete(dir: string): void {
 /** Directory holding every jar the broker needs on its classpath. */
 export function ensureKafkaJars(log: (line: string) => void): string {
   const dir = layout.kafkaLibs;
-  if (isComplete(dir)) return dir;
+  // An install made before the tools were added to the POM is fetched again.
+  if (isComplete(dir) && fs.readdirSync(dir).some((f) => /^kafka-tools-\d/.test(f))) return dir;
   log(`fetching Apache Kafka ${KAFKA_VERSION} from Maven Central...`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { stacks } from './layout.ts';
-import { ensurePki, type Pki } from './pki.ts';
+import { ensurePki, ensureServerCertificate, type Pki } from './pki.ts';
 import { EmbeddedError } from './processes.ts';
 import { readAccessFile } from '../../services/platform/topology/access.ts';
 
@@ -82,6 +82,17 @@ export function secureClientEnv(principal: string): Record<string, string> {
     KAFKA_SASL_USERNAME: principal,
     KAFKA_SASL_PASSWORD: password,
   };
+}
+
+/**
+ * The environment that makes the services serve HTTPS with a certificate the
+ * secure stack's CA signed (for 127.0.0.1 and localhost), and trust that CA
+ * when they (or the scripts) call one another.
+ */
+export function secureHttpEnv(): Record<string, string> {
+  const pki = securePki();
+  const { certFile, keyFile } = ensureServerCertificate(pki, 'services');
+  return { HTTP_TLS_CERT_FILE: certFile, HTTP_TLS_KEY_FILE: keyFile, HTTP_TLS_CA_FILE: pki.caPem };
 }
 
 /**

@@ -2,7 +2,7 @@
 // with a timer that expires reservations nobody released, answering orders and
 // products on their command topics (answers.ts).
 import type { AggregateDefinition } from '../platform/processing/command-processor.ts';
-import type { Topics } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import { inventoryDecider } from './decider/decider.ts';
 import { answers } from './answers.ts';
 import { nextExpiry, type InventoryCommand, type InventoryEvent, type VariantStock } from './decider/state.ts';

@@ -5,7 +5,7 @@
 // than a translator reading inventory.events back, and no window in which the
 // decision is on the log but its answer is not.
 import type { Outbound } from '../platform/processing/command-processor.ts';
-import type { Topics } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import type { InventoryEvent } from './decider/state.ts';
 
 export function answers(topics: Topics) {

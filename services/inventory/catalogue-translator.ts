@@ -3,7 +3,8 @@
 // is retired.
 import type { ProductEvents } from '../../schemas/generated/product.events.ts';
 import type { Outbound } from '../platform/processing/command-processor.ts';
-import type { Topics, TopicMessage } from '../platform/topics.ts';
+import type { TopicMessage } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 
 export function catalogueToInventory(topics: Topics) {
   return (event: TopicMessage<ProductEvents>): Outbound[] => {

@@ -1,7 +1,7 @@
 // Inventory's read models, in one place for the service and the rebuild tool.
 import type { Projection } from '../platform/projections/projection.ts';
 import type { ReadModelSource } from '../platform/projections/worker-protocol.ts';
-import type { Topics } from '../platform/topics.ts';
+import { topicsFor, type Topics } from '../topics.ts';
 import { allocationsProjection } from './projections/allocations.ts';
 import { movementsProjection } from './projections/movements.ts';
 import { stockProjection } from './projections/stock.ts';
@@ -11,5 +11,8 @@ export function inventoryReadModels(topics: Topics): Projection[] {
   return [stockProjection(topics), allocationsProjection(topics), movementsProjection(topics), valuationProjection(topics)];
 }
 
+/** The same for a TOPIC_PREFIX: what a rebuild's worker thread calls. */
+export const inventoryReadModelsFor = (prefix: string): Projection[] => inventoryReadModels(topicsFor(prefix));
+
 /** Where a rebuild's worker thread finds these read models. */
-export const inventoryReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'inventoryReadModels' };
+export const inventoryReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'inventoryReadModelsFor' };

@@ -2,7 +2,7 @@
 // drive the checkout saga's commands to inventory, and a timer enforces the
 // saga's bound and the payment window.
 import type { AggregateDefinition } from '../platform/processing/command-processor.ts';
-import type { Topics } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import { createOrderDecider } from './decider/decider.ts';
 import { orderReactions } from './decider/reactions.ts';
 import { orderDueAt, type OrderCommand, type OrderEvent, type OrderSettings, type OrderState } from './decider/state.ts';

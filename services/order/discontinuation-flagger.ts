@@ -8,7 +8,8 @@ import type { ProductEvents } from '../../schemas/generated/product.events.ts';
 import type { Outbound } from '../platform/processing/command-processor.ts';
 import { perDatabase } from '../platform/projections/statements.ts';
 import type { ProjectionRunner } from '../platform/projections/runner.ts';
-import type { Topics, TopicMessage } from '../platform/topics.ts';
+import type { TopicMessage } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import { ORDER_ITEMS } from './projections/order-items.ts';
 
 const openOrders = perDatabase((db) =>

@@ -1,5 +1,7 @@
 // Configuration from the environment, validated once at start. Every problem is
 // reported at once, each naming its variable, what was given and what is wanted.
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import { createEnvReader, type Env, type EnvReader } from './env.ts';
 
@@ -52,6 +54,12 @@ export interface PlatformConfig {
     auth: HttpAuthConfig;
     /** Writes (POST, PUT, PATCH, DELETE) one identity may make per minute, per instance. */
     writesPerMinute: number;
+    /** Live-update (server-sent event) streams one instance holds open at once (SSE_MAX_CONNECTIONS); more get 503. */
+    maxStreams: number;
+    /** HTTP_TLS_CERT_FILE and HTTP_TLS_KEY_FILE (PEM): serve HTTPS; plain HTTP when unset. */
+    tls?: { certFile: string; keyFile: string };
+    /** HTTP_TLS_CA_FILE (PEM): the CA that signed the other services' certificates, trusted instead of Node's on calls to them. */
+    peerCaFile?: string;
   };
 }
 
@@ -112,6 +120,8 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
   const security = kafkaSecurity(text, problems, brokers);
   const auth = httpAuth(text, problems);
   const writesPerMinute = positive('RATE_LIMIT_WRITES_PER_MINUTE', 1200, 10_000_000);
+  const maxStreams = positive('SSE_MAX_CONNECTIONS', 1000, 1_000_000);
+  const tls = httpTls(text, problems);
 
   // MSK is reached over the network: plaintext there would send every event,
   // and any SASL password, in the clear.
@@ -140,7 +150,7 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
     maxOutstandingCommands,
     lateCommands,
     logLevel,
-    http: { auth, writesPerMinute },
+    http: { auth, writesPerMinute, maxStreams, ...tls },
   };
 }
 
@@ -163,6 +173,43 @@ function httpAuth(text: (name: string) => string | undefined, problems: string[]
     issuer: text('AUTH_ISSUER') ?? LOCAL_TOKEN_ISSUER,
     audience: text('AUTH_AUDIENCE') ?? TOKEN_AUDIENCE,
   };
+}
+
+/**
+ * HTTPS settings, with their files read and parsed now: a wrong path, a key
+ * that is not the certificate's or an expired certificate is a clear problem at
+ * start rather than a TLS failure on the first connection.
+ */
+function httpTls(text: (name: string) => string | undefined, problems: string[]): Pick<PlatformConfig['http'], 'tls' | 'peerCaFile'> {
+  const [certFile, keyFile, caFile] = ['HTTP_TLS_CERT_FILE', 'HTTP_TLS_KEY_FILE', 'HTTP_TLS_CA_FILE'].map((name) => {
+    const given = text(name);
+    return given === undefined ? undefined : path.resolve(given);
+  });
+  if (certFile && !keyFile) problems.push('HTTP_TLS_KEY_FILE: required with HTTP_TLS_CERT_FILE (HTTPS needs the certificate and its private key)');
+  if (keyFile && !certFile) problems.push('HTTP_TLS_CERT_FILE: required with HTTP_TLS_KEY_FILE (HTTPS needs the certificate and its private key)');
+  const cert = certFile && readPem('HTTP_TLS_CERT_FILE', certFile, 'a PEM certificate', (pem) => new X509Certificate(pem), problems);
+  const key = keyFile && readPem('HTTP_TLS_KEY_FILE', keyFile, 'an unencrypted PEM private key', (pem) => createPrivateKey(pem), problems);
+  if (cert && key && !cert.checkPrivateKey(key)) problems.push(`HTTP_TLS_KEY_FILE: '${keyFile}' is not the private key of the certificate in HTTP_TLS_CERT_FILE`);
+  if (cert && Date.parse(cert.validTo) < Date.now()) problems.push(`HTTP_TLS_CERT_FILE: the certificate in '${certFile}' expired on ${cert.validTo}`);
+  if (caFile) readPem('HTTP_TLS_CA_FILE', caFile, 'a PEM certificate', (pem) => new X509Certificate(pem), problems);
+  return { ...(certFile && keyFile ? { tls: { certFile, keyFile } } : {}), ...(caFile ? { peerCaFile: caFile } : {}) };
+}
+
+/** The file parsed, or undefined with a problem naming the variable (never the file's contents: a key is a secret). */
+function readPem<T extends X509Certificate | KeyObject>(name: string, file: string, wanted: string, parse: (pem: Buffer) => T, problems: string[]): T | undefined {
+  let pem: Buffer;
+  try {
+    pem = fs.readFileSync(file);
+  } catch (error) {
+    problems.push(`${name}: cannot read '${file}' (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+    return undefined;
+  }
+  try {
+    return parse(pem);
+  } catch {
+    problems.push(`${name}: '${file}' does not hold ${wanted}`);
+    return undefined;
+  }
 }
 
 function kafkaSecurity(text: (name: string) => string | undefined, problems: string[], brokers: string[]): KafkaSecurity {

@@ -2,14 +2,6 @@
 // partition count, and the records it carries as a type map. Code passes these
 // around instead of strings, so a producer cannot put a record on a topic whose
 // schemas do not include it.
-import type { InventoryCommands } from '../../schemas/generated/inventory.commands.ts';
-import type { InventoryEvents } from '../../schemas/generated/inventory.events.ts';
-import type { OrderCommands } from '../../schemas/generated/order.commands.ts';
-import type { OrderEvents } from '../../schemas/generated/order.events.ts';
-import type { ProductCommands } from '../../schemas/generated/product.commands.ts';
-import type { ProductDetailsReplies } from '../../schemas/generated/product.details.replies.ts';
-import type { ProductDetailsRequests } from '../../schemas/generated/product.details.requests.ts';
-import type { ProductEvents } from '../../schemas/generated/product.events.ts';
 import { readTopologyFile } from './topology/declaration.ts';
 
 /** Record name -> record shape, as generated from schemas/<topic>/. */
@@ -36,38 +28,19 @@ export type OutcomeRecord = 'CommandRejected' | 'CommandUnchanged';
 /** One decoded message of a topic: `{type: 'StockReserved', data: {...}}`. */
 export type TopicMessage<M extends RecordMap> = { [K in keyof M & string]: { type: K; data: M[K] } }[keyof M & string];
 
-export interface Topics {
-  productCommands: TopicDescriptor<ProductCommands>;
-  productEvents: TopicDescriptor<ProductEvents>;
-  inventoryCommands: TopicDescriptor<InventoryCommands>;
-  inventoryEvents: TopicDescriptor<InventoryEvents>;
-  orderCommands: TopicDescriptor<OrderCommands>;
-  orderEvents: TopicDescriptor<OrderEvents>;
-  productDetailsRequests: TopicDescriptor<ProductDetailsRequests>;
-  productDetailsReplies: TopicDescriptor<ProductDetailsReplies>;
-}
-
-const BASE_NAMES: Record<keyof Topics, string> = {
-  productCommands: 'product.commands',
-  productEvents: 'product.events',
-  inventoryCommands: 'inventory.commands',
-  inventoryEvents: 'inventory.events',
-  orderCommands: 'order.commands',
-  orderEvents: 'order.events',
-  productDetailsRequests: 'product.details.requests',
-  productDetailsReplies: 'product.details.replies',
-};
-
-export function topicsFor(prefix: string): Topics {
+/**
+ * Descriptors for a TOPIC_PREFIX, each checked against topology/topics.yaml
+ * (which must declare it with a key): `topic<ProductEvents>('product.events')`.
+ * Which topics exist and what they carry is the services' business
+ * (services/topics.ts); this only builds descriptors.
+ */
+export function topicDeclarations(prefix: string): <M extends RecordMap>(baseName: string) => TopicDescriptor<M> {
   const declared = readTopologyFile().topics;
-  const descriptor = (baseName: string): TopicDescriptor => {
+  return (baseName) => {
     const entry = declared[baseName];
     if (!entry?.key) throw new Error(`topology/topics.yaml does not declare a keyed topic '${baseName}'`);
     return { name: `${prefix}${baseName}`, baseName, key: entry.key, partitions: entry.partitions };
   };
-  return Object.fromEntries(
-    Object.entries(BASE_NAMES).map(([field, baseName]) => [field, descriptor(baseName)]),
-  ) as unknown as Topics;
 }
 
 /** Where the messages of a topic (its full name) go that cannot be handled. */

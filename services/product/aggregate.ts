@@ -1,7 +1,7 @@
 // The catalogue's write side: the product decider on product.commands/events,
 // with SKUs as keys unique across the catalogue's single partition.
 import type { AggregateDefinition } from '../platform/processing/command-processor.ts';
-import type { Topics } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import { productDecider } from './decider/decider.ts';
 import { claimedSkus, type ProductCommand, type ProductEvent, type ProductState } from './decider/state.ts';
 

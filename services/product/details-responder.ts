@@ -14,8 +14,10 @@ import { createRetryBudget } from '../platform/processing/retry-budget.ts';
 import { superviseConsumer, type SupervisedConsumer } from '../platform/kafka/supervised-consumer.ts';
 import type { Health } from '../platform/runtime/health.ts';
 import type { ProjectionRunner } from '../platform/projections/runner.ts';
-import { DecodeError, type Codec } from '../platform/schemas/codec.ts';
-import type { Topics, TopicMessage } from '../platform/topics.ts';
+import type { Codec } from '../platform/schemas/codec.ts';
+import { decodeOrPoison } from '../platform/schemas/decode-or-poison.ts';
+import type { TopicMessage } from '../platform/topics.ts';
+import type { Topics } from '../topics.ts';
 import { catalogueQueries } from './http/queries.ts';
 import { CATALOGUE } from './projections/catalogue.ts';
 
@@ -47,13 +49,9 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
 
   async function handle(partition: number, message: KafkaMessage) {
     const started = Date.now();
-    let request: TopicMessage<ProductDetailsRequests>;
-    try {
-      request = (codec.decodeKnown(requests, message.value) ?? (await codec.decode(requests, message.value))).message;
-    } catch (error) {
-      if (!(error instanceof DecodeError && error.permanent)) throw error; // the registry is away: retry
-      return deadLetter(partition, message, `undecodable: ${error.message}`);
-    }
+    const decoded = await decodeOrPoison(codec, requests, message.value); // throws while the registry is away: retried
+    if (!decoded.ok) return deadLetter(partition, message, decoded.poison);
+    const request = decoded.message;
     const key = `${partition}|${message.offset}`;
     const { correlationId } = fromHeaders(message.headers, Number(message.timestamp));
     try {

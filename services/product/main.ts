@@ -1,6 +1,7 @@
 // The product service. Roles (SERVICE_ROLES, default all): `processor` (the
 // catalogue processor, which inventory answers on product.commands) and `api`
 // (read models, HTTP, and answers to product-details requests).
+import fs from 'node:fs';
 import { processorWrites } from '../platform/processing/command-processor.ts';
 import { processorComponent } from '../platform/runtime/components.ts';
 import { createApi } from '../platform/runtime/api.ts';
@@ -11,9 +12,11 @@ import { createDetailsResponder } from './details-responder.ts';
 import { productRoutes } from './http/routes.ts';
 import { createInventoryClient } from './inventory-client.ts';
 import { productReadModels } from './read-models.ts';
+import { topicsFor, type Topics } from '../topics.ts';
 
-export const productService: ServiceDefinition<ProductSettings> = {
+export const productService: ServiceDefinition<ProductSettings, Topics> = {
   name: 'product',
+  topics: topicsFor,
   settings: productSettings,
   writes: (topics) => [...processorWrites(productAggregate(topics)), topics.productDetailsReplies],
   components: (context, settings) => {
@@ -24,6 +27,7 @@ export const productService: ServiceDefinition<ProductSettings> = {
       token: settings.inventoryToken,
       policy: settings.inventoryClient,
       metrics,
+      ca: config.http.peerCaFile && fs.readFileSync(config.http.peerCaFile, 'utf8'),
     });
     if (!settings.inventoryToken && config.http.auth.mode === 'jwt') {
       logger.warn('INVENTORY_API_TOKEN is unset: real-time stock calls to inventory will be refused, and answers come from the local view');

@@ -1,7 +1,7 @@
 // The product service's read models, in one place for the service and the rebuild tool.
 import type { Projection } from '../platform/projections/projection.ts';
 import type { ReadModelSource } from '../platform/projections/worker-protocol.ts';
-import type { Topics } from '../platform/topics.ts';
+import { topicsFor, type Topics } from '../topics.ts';
 import { catalogueProjection } from './projections/catalogue.ts';
 import { pricesProjection } from './projections/prices.ts';
 import { searchProjection } from './projections/search.ts';
@@ -11,5 +11,8 @@ export function productReadModels(topics: Topics): Projection[] {
   return [catalogueProjection(topics), stockViewProjection(topics), pricesProjection(topics), searchProjection(topics)];
 }
 
+/** The same for a TOPIC_PREFIX: what a rebuild's worker thread calls. */
+export const productReadModelsFor = (prefix: string): Projection[] => productReadModels(topicsFor(prefix));
+
 /** Where a rebuild's worker thread finds these read models. */
-export const productReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'productReadModels' };
+export const productReadModelsSource: ReadModelSource = { module: import.meta.url, export: 'productReadModelsFor' };

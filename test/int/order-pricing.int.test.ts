@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { orderServiceWith } from '../../services/order/main.ts';
 import { orderReadModels } from '../../services/order/read-models.ts';
 import { productService } from '../../services/product/main.ts';
-import type { Topics } from '../../services/platform/topics.ts';
+import type { Topics } from '../../services/topics.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { call } from '../support/http.ts';
 import { startInProcess, type StartedService } from '../support/services.ts';

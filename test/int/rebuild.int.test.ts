@@ -11,6 +11,7 @@ import { newId, toHeaders } from '../../services/platform/headers.ts';
 import { readPointer } from '../../services/platform/projections/store.ts';
 import { createApi } from '../../services/platform/runtime/api.ts';
 import type { ServiceDefinition } from '../../services/platform/runtime/service.ts';
+import { topicsFor, type Topics } from '../../services/topics.ts';
 import { createCodec } from '../../services/platform/schemas/codec.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
@@ -237,9 +238,10 @@ describe('projection rebuild when killed, and on a version change', function () 
 });
 
 /** Inventory's read models and HTTP API alone, with the read models given. */
-function inventoryApiOnly(readModels: typeof inventoryReadModels): ServiceDefinition<InventorySettings> {
+function inventoryApiOnly(readModels: typeof inventoryReadModels): ServiceDefinition<InventorySettings, Topics> {
   return {
     name: 'inventory',
+    topics: topicsFor,
     settings: inventorySettings,
     writes: (topics) => [topics.inventoryCommands],
     components: (context, settings) =>

@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import { loadConfig, type PlatformConfig } from '../../services/platform/config.ts';
 import { connectAdminFor } from '../../services/platform/kafka/admin.ts';
-import { topicsFor, type Topics } from '../../services/platform/topics.ts';
+import { topicsFor, type Topics } from '../../services/topics.ts';
 import { prepareNamespace } from '../../services/platform/topology/prepare.ts';
 
 export const runPrefix = process.env.TOPIC_PREFIX || `dev-${crypto.randomBytes(3).toString('hex')}.`;

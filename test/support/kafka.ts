@@ -28,6 +28,9 @@ export async function readTopic(
 ): Promise<ReadMessage[]> {
   const consumer = kafkaFor(config, 'test-reader').consumer({ groupId: `test-reader-${crypto.randomUUID()}`, maxWaitTimeInMs: 100 });
   const messages: ReadMessage[] = [];
+  // A group that rejoins (a coordinator moved, a broker restarted) fetches again
+  // from its last committed offset: count each record once.
+  const read = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -49,6 +52,9 @@ export async function readTopic(
       consumer
         .run({
           eachMessage: async ({ partition, message }: { partition: number; message: KafkaMessage }) => {
+            const id = `${partition}@${message.offset}`;
+            if (read.has(id)) return;
+            read.add(id);
             messages.push({ partition, offset: message.offset, key: message.key?.toString(), value: message.value, headers: message.headers, timestamp: message.timestamp });
             check();
           },

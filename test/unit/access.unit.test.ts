@@ -7,7 +7,7 @@ import { orderService } from '../../services/order/main.ts';
 import { productService } from '../../services/product/main.ts';
 import { createEnvReader } from '../../services/platform/env.ts';
 import type { ServiceDefinition } from '../../services/platform/runtime/service.ts';
-import { topicsFor } from '../../services/platform/topics.ts';
+import { topicsFor } from '../../services/topics.ts';
 import { readAccessFile, registryAcls, serviceAcls } from '../../services/platform/topology/access.ts';
 import { readTopologyFile } from '../../services/platform/topology/declaration.ts';
 

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import { servicePorts } from '../../scripts/service-ports.ts';
 import { orderSettings } from '../../services/order/config.ts';
@@ -110,6 +113,29 @@ describe('configuration from the environment', () => {
       expect(loadConfig({ HTTP_AUTH: 'off' }).http.auth).to.deep.equal({ mode: 'off' });
       expect(problemsOf({ HTTP_AUTH: 'maybe' })).to.deep.equal(["HTTP_AUTH: 'maybe' is neither 'jwt' nor 'off'"]);
       expect(problemsOf({ AUTH_JWKS_URL: 'http://idp.example/jwks' })[0]).to.contain('is not an https URL');
+    });
+
+    // Valid files, and a key that is not the certificate's: test/unit/https.unit.test.ts.
+    describe('HTTPS files', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-tls-'));
+      const missing = path.join(dir, 'missing.pem');
+      const junk = path.join(dir, 'junk.pem');
+      fs.writeFileSync(junk, '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n');
+      after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      it('wants both a certificate and its key, or neither', () => {
+        expect(problemsOf({ HTTP_TLS_CERT_FILE: junk })).to.include('HTTP_TLS_KEY_FILE: required with HTTP_TLS_CERT_FILE (HTTPS needs the certificate and its private key)');
+        expect(problemsOf({ HTTP_TLS_KEY_FILE: junk })).to.include('HTTP_TLS_CERT_FILE: required with HTTP_TLS_KEY_FILE (HTTPS needs the certificate and its private key)');
+      });
+
+      it('names each file that cannot be read or does not hold what it should, at start', () => {
+        expect(problemsOf({ HTTP_TLS_CERT_FILE: missing, HTTP_TLS_KEY_FILE: junk, HTTP_TLS_CA_FILE: missing })).to.deep.equal([
+          `HTTP_TLS_CERT_FILE: cannot read '${missing}' (ENOENT)`,
+          `HTTP_TLS_KEY_FILE: '${junk}' does not hold an unencrypted PEM private key`,
+          `HTTP_TLS_CA_FILE: cannot read '${missing}' (ENOENT)`,
+        ]);
+        expect(problemsOf({ HTTP_TLS_CA_FILE: junk })).to.deep.equal([`HTTP_TLS_CA_FILE: '${junk}' does not hold a PEM certificate`]);
+      });
     });
   });
 });

@@ -3,7 +3,7 @@ import { createOrderDecider } from '../../services/order/decider/decider.ts';
 import { orderReactions } from '../../services/order/decider/reactions.ts';
 import type { OrderCommand, OrderEvent } from '../../services/order/decider/state.ts';
 import { fold } from '../../services/platform/decider.ts';
-import { topicsFor } from '../../services/platform/topics.ts';
+import { topicsFor } from '../../services/topics.ts';
 import type { PlaceOrder } from '../../schemas/generated/order.commands.ts';
 import { NOW, runTable } from '../support/decider-table.ts';
 

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import type { ProjectedEvent } from '../../services/platform/projections/projection.ts';
 import { openDatabase } from '../../services/platform/projections/store.ts';
-import { topicsFor } from '../../services/platform/topics.ts';
+import { topicsFor } from '../../services/topics.ts';
 import { catalogueQueries } from '../../services/product/http/queries.ts';
 import { searchProjection } from '../../services/product/projections/search.ts';
 

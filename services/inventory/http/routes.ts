@@ -6,7 +6,7 @@ import type { CommandRequests } from '../../platform/http/command-request.ts';
 import { conflict, notFound } from '../../platform/http/errors.ts';
 import { route, type Route, type RouteResponse } from '../../platform/http/route.ts';
 import type { ProjectionRunner } from '../../platform/projections/runner.ts';
-import type { Topics } from '../../platform/topics.ts';
+import type { Topics } from '../../topics.ts';
 import { ALLOCATIONS } from '../projections/allocations.ts';
 import { MOVEMENTS } from '../projections/movements.ts';
 import { STOCK } from '../projections/stock.ts';

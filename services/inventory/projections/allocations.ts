@@ -1,12 +1,12 @@
 // Every reservation with its current state: what an order holds, and the first
 // outcome of each reservationId (which is how a repeated request is answered).
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const ALLOCATIONS = 'allocations';
 
 export function allocationsProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: ALLOCATIONS,
     version: 1,
     topics: [topics.inventoryEvents],
@@ -42,10 +42,10 @@ export function allocationsProjection(topics: Topics): Projection {
         VALUES (@reservationId, @productVariantId, @orderId, 'REJECTED', 0, @requestedUnits, @reason, @availableQuantity, @occurredAt, @occurredAt, @version)
         ON CONFLICT DO NOTHING`);
       const closed = db.prepare(`UPDATE reservations SET status = ?, updated_at = ?, variant_version = ? WHERE variant_id = ? AND reservation_id = ? AND variant_version < ?`);
-      const close = (d: Record<string, unknown>, status: string) => closed.run(status, d.occurredAt, d.version, d.productVariantId, d.reservationId, d.version);
+      const close = (d: { occurredAt: number; version: number; productVariantId: string; reservationId: string | null }, status: string) => closed.run(status, d.occurredAt, d.version, d.productVariantId, d.reservationId, d.version);
       return (event) => {
-        const data = event.data;
-        switch (event.type) {
+        const { type, data } = event;
+        switch (type) {
           case 'StockReserved':
             reserved.run(data.reservationId, data.productVariantId, data.orderId, data.reservedUnits, data.reservedUnits, data.availableQuantity, data.expiresAt, data.occurredAt, data.occurredAt, data.version);
             break;
@@ -64,5 +64,5 @@ export function allocationsProjection(topics: Topics): Projection {
         }
       };
     },
-  };
+  });
 }

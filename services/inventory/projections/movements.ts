@@ -1,12 +1,12 @@
 // Every change of units on hand, per variant: restocks, sales, returns,
 // adjustments and damage. Sales velocity for reorder suggestions comes from here.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const MOVEMENTS = 'movements';
 
 export function movementsProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: MOVEMENTS,
     version: 1,
     topics: [topics.inventoryEvents],
@@ -37,5 +37,5 @@ export function movementsProjection(topics: Topics): Projection {
         if (event.type === 'StockLevelChanged') insert.run(event.data);
       };
     },
-  };
+  });
 }

@@ -1,14 +1,11 @@
 // The stock view: one row per variant with its levels and status.
-import type { InventoryRecordInitialized, StockStatusChanged } from '../../../schemas/generated/inventory.events.ts';
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
-
-type Levels = { productVariantId: string; version: number; occurredAt: number; quantity: number; reservedQuantity: number; availableQuantity: number };
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const STOCK = 'stock';
 
 export function stockProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: STOCK,
     // 2: a variant's product is indexed, and when its retirement was blocked is kept.
     version: 2,
@@ -47,10 +44,10 @@ export function stockProjection(topics: Topics): Projection {
         WHERE variant_id = @productVariantId AND version < @version`);
       const touch = db.prepare(`UPDATE stock SET version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
       return (event) => {
-        const data = event.data as Levels & Record<string, unknown>;
-        switch (event.type) {
+        const { type, data } = event;
+        switch (type) {
           case 'InventoryRecordInitialized':
-            insert.run(event.data as unknown as InventoryRecordInitialized);
+            insert.run(data);
             break;
           case 'StockReserved':
           case 'StockReleased':
@@ -59,7 +56,7 @@ export function stockProjection(topics: Topics): Projection {
             levels.run(data.quantity, data.reservedQuantity, data.availableQuantity, data.version, data.occurredAt, data.productVariantId, data.version);
             break;
           case 'StockStatusChanged':
-            status.run(event.data as unknown as StockStatusChanged);
+            status.run(data);
             break;
           case 'InventoryRecordRetired':
             flag.run({ ...data, retired: 1, blocked: 0 });
@@ -77,5 +74,5 @@ export function stockProjection(topics: Topics): Projection {
         }
       };
     },
-  };
+  });
 }

@@ -1,12 +1,12 @@
 // What the stock on hand is worth: units from inventory's events, unit prices
 // from the catalogue's (product.events), joined per variant.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const VALUATION = 'valuation';
 
 export function valuationProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: VALUATION,
     version: 1,
     topics: [topics.inventoryEvents, topics.productEvents],
@@ -26,8 +26,8 @@ export function valuationProjection(topics: Topics): Projection {
       const quantity = db.prepare(`UPDATE on_hand SET quantity = @quantity, version = @version WHERE variant_id = @productVariantId AND version < @version`);
       const retired = db.prepare(`DELETE FROM on_hand WHERE variant_id = @productVariantId`);
       return (event) => {
-        const d = event.data;
-        switch (event.type) {
+        const { type, data: d } = event;
+        switch (type) {
           case 'ProductVariantCreated':
             price.run({ variantId: d.variantId, productId: d.productId, price: d.priceMinor, currency: d.currency, version: d.version });
             break;
@@ -46,5 +46,5 @@ export function valuationProjection(topics: Topics): Projection {
         }
       };
     },
-  };
+  });
 }

@@ -5,7 +5,7 @@
 // reservations into sales when it is paid; restock what comes back.
 import { RESERVATION_MARGIN_MS, type OrderEvent, type OrderState } from './state.ts';
 import type { Outbound } from '../../platform/processing/command-processor.ts';
-import type { Topics } from '../../platform/topics.ts';
+import type { Topics } from '../../topics.ts';
 
 export function orderReactions(topics: Topics) {
   const inventory = (message: Outbound['message']): Outbound => ({ topic: topics.inventoryCommands, message });

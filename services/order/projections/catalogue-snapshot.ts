@@ -1,15 +1,16 @@
 // The order service's own view of the catalogue, from product.events: what an
 // order line is priced at when it is placed, and whether the variant sells.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const CATALOGUE_SNAPSHOT = 'catalogue-snapshot';
 
 export function catalogueSnapshotProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: CATALOGUE_SNAPSHOT,
     version: 1,
     topics: [topics.productEvents],
+    handles: ['ProductCreated', 'ProductUpdated', 'ProductDiscontinued', 'ProductVariantCreated', 'ProductPriceChanged', 'ProductVariantUpdated', 'ProductVariantDeleted'],
     migrate(db) {
       db.exec(`
         CREATE TABLE products (product_id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;
@@ -25,14 +26,14 @@ export function catalogueSnapshotProjection(topics: Topics): Projection {
       const price = db.prepare(`UPDATE variants SET price_minor = @newPriceMinor WHERE variant_id = @variantId`);
       const status = db.prepare(`UPDATE variants SET status = @status WHERE variant_id = @variantId`);
       return (event) => {
-        const d = event.data;
+        const { type, data: d } = event;
         const seen = version.get(d.productId) as { version: number } | undefined;
-        if (event.type === 'ProductCreated') {
+        if (type === 'ProductCreated') {
           if (!seen) product.run(d);
           return;
         }
-        if (!seen || seen.version >= Number(d.version)) return;
-        switch (event.type) {
+        if (!seen || seen.version >= d.version) return;
+        switch (type) {
           case 'ProductUpdated': rename.run(d); break;
           case 'ProductVariantCreated': variant.run(d); break;
           case 'ProductPriceChanged': price.run(d); break;
@@ -42,5 +43,5 @@ export function catalogueSnapshotProjection(topics: Topics): Projection {
         bump.run(d);
       };
     },
-  };
+  });
 }

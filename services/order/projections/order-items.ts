@@ -1,16 +1,17 @@
 // Order items: every line with its reservation's outcome and what came back,
 // and each order's status beside them, so open orders can be found by variant.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const ORDER_ITEMS = 'order-items';
 
 export function orderItemsProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: ORDER_ITEMS,
     // 2: lines record which source priced them (price_source).
     version: 2,
     topics: [topics.orderEvents],
+    handles: ['OrderCreated', 'OrderConfirmed', 'OrderRejected', 'OrderCancelled', 'OrderPaid', 'OrderReturned', 'OrderLineReservationRecorded', 'OrderFlaggedForReview'],
     indexes: ['CREATE INDEX order_items_by_variant ON order_items (variant_id)'],
     migrate(db) {
       db.exec(`
@@ -39,18 +40,18 @@ export function orderItemsProjection(topics: Topics): Projection {
         WHERE order_id = @orderId AND line = (SELECT line FROM order_items WHERE order_id = @orderId AND variant_id = @variantId AND returned < quantity ORDER BY line LIMIT 1)`);
       const STATUS: Record<string, string> = { OrderConfirmed: 'CONFIRMED', OrderRejected: 'REJECTED', OrderCancelled: 'CANCELLED', OrderPaid: 'PAID', OrderReturned: 'RETURNED' };
       return (event) => {
-        const d = event.data;
-        if (event.type === 'OrderCreated') {
+        const { type, data: d } = event;
+        if (type === 'OrderCreated') {
           if (created.run(d.orderId, d.version).changes === 0) return;
-          (d.lines as Record<string, unknown>[]).forEach((l, i) => line.run({ ...l, line: i, orderId: d.orderId, currency: d.currency }));
+          d.lines.forEach((l, i) => line.run({ ...l, line: i, orderId: d.orderId, currency: d.currency }));
           return;
         }
-        if (status.run(STATUS[event.type] ?? null, d.version, d.orderId, d.version).changes === 0) return;
-        if (event.type === 'OrderLineReservationRecorded') outcome.run(d);
-        if (event.type === 'OrderReturned') {
-          for (const item of d.items as { variantId: string; quantity: number }[]) returned.run({ orderId: d.orderId, ...item });
+        if (status.run(STATUS[type] ?? null, d.version, d.orderId, d.version).changes === 0) return;
+        if (type === 'OrderLineReservationRecorded') outcome.run(d);
+        if (type === 'OrderReturned') {
+          for (const item of d.items) returned.run({ orderId: d.orderId, ...item });
         }
       };
     },
-  };
+  });
 }

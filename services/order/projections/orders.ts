@@ -1,11 +1,11 @@
 // Order detail: one row per order with its status and what the saga concluded.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const ORDERS = 'orders';
 
 export function ordersProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: ORDERS,
     // 2: indexed by status (admission control counts open sagas); 3: and by age within a status (and late ones).
     version: 3,
@@ -34,18 +34,18 @@ export function ordersProjection(topics: Topics): Projection {
       const guard = 'WHERE order_id = @orderId AND version < @version';
       // The statements most events run bind positionally (about 30% faster than by name).
       const status = db.prepare(`UPDATE orders SET status = ?, reason = COALESCE(?, reason), version = ?, updated_at = ? WHERE order_id = ? AND version < ?`);
-      const setStatus = (d: Record<string, unknown>, value: string, reason: unknown) => status.run(value, reason ?? null, d.version, d.occurredAt, d.orderId, d.version);
+      const setStatus = (d: { version: number; occurredAt: number; orderId: string }, value: string, reason: string | null) => status.run(value, reason ?? null, d.version, d.occurredAt, d.orderId, d.version);
       const rejected = db.prepare(`UPDATE orders SET status = 'REJECTED', reason = @reason, short_lines = @shortLines, version = @version, updated_at = @occurredAt ${guard}`);
       const paid = db.prepare(`UPDATE orders SET status = 'PAID', paid_minor = @amountMinor, version = @version, updated_at = @occurredAt ${guard}`);
       // Appends the new reasons to the JSON array of flags.
       const flags = db.prepare(`UPDATE orders SET flags = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(flags) UNION ALL SELECT value FROM json_each(@reasons))), version = @version, updated_at = @occurredAt ${guard}`);
       return (event) => {
-        const d = event.data;
-        if (event.type === 'OrderCreated') {
+        const { type, data: d } = event;
+        if (type === 'OrderCreated') {
           created.run({ ...d, notes: JSON.stringify(d.priceNotes ?? []) });
           return;
         }
-        switch (event.type) {
+        switch (type) {
           case 'OrderConfirmed':
             return void setStatus(d, 'CONFIRMED', null);
           case 'OrderRejected':
@@ -63,5 +63,5 @@ export function ordersProjection(topics: Topics): Projection {
         }
       };
     },
-  };
+  });
 }

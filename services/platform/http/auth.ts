@@ -8,11 +8,13 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetK
 import { LRUCache } from 'lru-cache';
 import type { HttpAuthConfig } from '../config.ts';
 import { HttpError } from './errors.ts';
-import { SCOPES, type Scope } from './scopes.ts';
 
 export interface Identity {
   subject: string;
+  /** What the token allows; scope names are the services' business (services/access.ts). */
   scopes: ReadonlySet<string>;
+  /** HTTP_AUTH=off: every scope. */
+  unrestricted?: true;
 }
 
 export interface TokenVerifier {
@@ -23,7 +25,9 @@ export interface TokenVerifier {
 }
 
 /** Anyone may do anything: only with HTTP_AUTH=off, on a trusted machine. */
-const ANYONE: Identity = { subject: 'anonymous', scopes: new Set(SCOPES) };
+const ANYONE: Identity = { subject: 'anonymous', scopes: new Set(), unrestricted: true };
+
+export const allows = (identity: Identity, scope: string): boolean => identity.unrestricted === true || identity.scopes.has(scope);
 export const OPEN_ACCESS: TokenVerifier = { authenticate: async () => ANYONE, known: () => ANYONE };
 
 const CLOCK_TOLERANCE_SECONDS = 30;
@@ -34,7 +38,7 @@ const ALGORITHMS: Record<string, string[]> = { ed25519: ['EdDSA'], ec: ['ES256',
 export const unauthenticated = (message: string) =>
   new HttpError(401, 'UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
 
-export const forbidden = (identity: Identity, scope: Scope) =>
+export const forbidden = (identity: Identity, scope: string) =>
   new HttpError(403, 'FORBIDDEN', `'${identity.subject}' lacks the scope '${scope}' this needs`, { requiredScope: scope }, {
     'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
   });

@@ -1,7 +1,9 @@
 // A service's HTTP server: its declared routes, health, metrics and OpenAPI,
 // JSON errors everywhere, a correlation id on every request and response.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { pinoHttp } from 'pino-http';
@@ -12,6 +14,7 @@ import { HttpError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { compileRoute, type Route, type RouteResponse } from './route.ts';
 import { routeTable, type TableEntry } from './route-table.ts';
+import type { StreamRoute } from './stream-route.ts';
 
 export const CORRELATION_HEADER = 'x-correlation-id';
 
@@ -29,6 +32,8 @@ export interface HttpServerOptions {
   logger: Logger;
   metrics: Metrics;
   routes: Route[];
+  /** Server-sent event streams, authenticated and scoped as routes are. */
+  streams?: StreamRoute[];
   readiness(): Promise<Readiness> | Readiness;
   /** Fails only when the process must be restarted. */
   liveness?(): { live: boolean; reason?: string };
@@ -39,6 +44,8 @@ export interface HttpServerOptions {
   writesPerMinute?: number;
   /** How long requests in flight may take to finish once stopping. */
   drainMs?: number;
+  /** Serve HTTPS with this PEM certificate and key (config.http.tls); plain HTTP without. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface HttpServer {
@@ -111,7 +118,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     res.setHeader('content-type', metrics.registry.contentType);
     res.send(await metrics.render());
   });
-  const document = openApiDocument(options.service, '1.0.0', options.routes);
+  const streams = options.streams ?? [];
+  const document = openApiDocument(options.service, '1.0.0', options.routes, streams);
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
@@ -188,9 +196,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     };
     table.push({ method: r.method, path: r.path, chain: [timed, authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), respond] });
   }
+  // Streams stay open: they are ended when the server stops, so that their
+  // clients reconnect (elsewhere) instead of holding the stop for drainMs.
+  const openStreams = new Set<Response>();
+  for (const s of streams) {
+    const respond = (req: Request, res: Response) => {
+      s.open(req, res, String(req.id), res.locals.identity as Identity);
+      if (!res.headersSent || res.writableEnded) return;
+      // A HEAD request gets the stream's headers, and no stream.
+      if (req.method === 'HEAD' || stopping) return void res.end();
+      openStreams.add(res);
+      res.once('close', () => openStreams.delete(res));
+    };
+    // Not timed: a stream's duration is its client's business, not a latency.
+    table.push({ method: 'get', path: s.path, chain: [authenticate, respond] });
+  }
   app.use(routeTable(table));
 
-  const knownPaths = options.routes.map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`) }));
+  const knownPaths = [...options.routes, ...streams.map((s) => ({ method: 'get', path: s.path }))].map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`) }));
   app.use((req: Request, res: Response) => {
     const sameResource = knownPaths.filter((p) => p.pattern.test(req.path));
     if (sameResource.length > 0) {
@@ -239,7 +262,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // balancer) reuse them: idle for longer than a load balancer's own
         // timeout (60 s on AWS's), so the server never closes one the
         // balancer is about to use; and a deep accept queue for the bursts.
-        server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 }, app).listen({ port: options.port, host: options.host ?? '127.0.0.1', backlog: 4096 });
+        const settings = { keepAliveTimeout: 65_000, headersTimeout: 66_000 };
+        const { tls } = options;
+        server = tls ? createTlsServer({ ...settings, cert: fs.readFileSync(tls.certFile), key: fs.readFileSync(tls.keyFile) }, app) : createServer(settings, app);
+        server.listen({ port: options.port, host: options.host ?? '127.0.0.1', backlog: 4096 });
         server.once('listening', () => resolve());
         server.once('error', reject);
       });
@@ -250,6 +276,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         // Stops accepting at once; lets requests in flight finish, within a bound.
         stopping = true;
         server.close(() => resolve());
+        for (const res of openStreams) res.end();
         server.closeIdleConnections();
         setTimeout(() => server?.closeAllConnections(), options.drainMs ?? 10_000).unref();
       });

@@ -13,7 +13,7 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   /** How long one request may take before it counts as failed (default 30 s). */
   requestTimeoutMs?: number;
-  /** Retries of a failed request or connection (default 8). */
+  /** Retries of a failed request or connection (default 24, about 21 s in all). */
   retries?: number;
   logger?: Logger;
   /** kafkajs' own log level: debug, info, warn, error or nothing (default KAFKAJS_LOG_LEVEL, else warn). */
@@ -74,7 +74,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     logLevel: kafkaLogLevel(options.logLevel),
     logCreator: pinoLogCreator(options.logger ?? createLogger('kafkajs')),
-    retry: { initialRetryTime: 100, retries: options.retries ?? 8, maxRetryTime: 10_000 },
+    // Java's retry.backoff.max.ms (1 s): after a leader moves, the next try comes
+    // within a second, not up to ten; 24 tries still span about 21 s.
+    retry: { initialRetryTime: 100, retries: options.retries ?? 24, maxRetryTime: 1_000 },
     ...(options.reauthenticationThresholdMs !== undefined ? { reauthenticationThreshold: options.reauthenticationThresholdMs } : {}),
   };
   if (security.ssl) {

@@ -4,6 +4,12 @@
 // #1630) and leave the consumer stopped for good. Here such a crash builds a
 // new consumer, after a backoff, and sets it up again; only a consumer that
 // cannot be brought back for minutes makes the process not live.
+//
+// kafkajs's own restart is switched off (restartOnFailure): it calls start()
+// from a timer without catching, so a restart that meets GROUP_LOAD_IN_PROGRESS
+// while a coordinator moves became an unhandled rejection and killed the
+// process (seen in npm run test:cluster, rolling restart). Every crash comes
+// here instead.
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -21,6 +27,13 @@ export interface SupervisedConsumerOptions {
 
 /** Restarts in a row that may fail before the process is declared not live. */
 const MAX_FAILED_RESTARTS = 10;
+/**
+ * A running consumer fetches (or heartbeats, inside a long batch) every few
+ * seconds. One that has done neither for this long has stopped without a
+ * crash event (kafkajs can lose a failed rejoin as an unhandled rejection while
+ * coordinators move): it is replaced like a crashed one.
+ */
+const STALLED_AFTER_MS = 90_000;
 
 export interface SupervisedConsumer {
   start(): Promise<void>;
@@ -36,22 +49,41 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
   let stopping = false;
   let failedRestarts = 0;
   let timer: NodeJS.Timeout | undefined;
+  let watchdog: NodeJS.Timeout | undefined;
+  let lastActivity = Date.now();
 
   async function launch(): Promise<void> {
-    const fresh = kafka.consumer(config);
+    const fresh = kafka.consumer({ ...config, retry: { ...config.retry, restartOnFailure: async () => false } });
     consumer = fresh;
     fresh.on(fresh.events.CRASH, ({ payload }) => {
       options.metrics?.consumerCrashes.inc({ group: groupId, restarted: String(payload.restart) });
-      if (payload.restart || stopping || consumer !== fresh) return; // kafkajs restarts it itself
-      logger.warn({ groupId, error: `${payload.error.name}: ${payload.error.message}` }, 'consumer stopped by a non-retriable error; replacing it');
+      if (stopping || consumer !== fresh) return;
+      logger.warn({ groupId, error: `${payload.error.name}: ${payload.error.message}` }, 'consumer crashed; replacing it');
       scheduleRestart();
     });
+    const alive = () => (lastActivity = Date.now());
+    fresh.on(fresh.events.FETCH_START, alive);
+    fresh.on(fresh.events.HEARTBEAT, alive);
+    fresh.on(fresh.events.GROUP_JOIN, alive);
+    lastActivity = Date.now();
     await options.setup(fresh);
+  }
+
+  function watch(): void {
+    watchdog = setInterval(() => {
+      if (stopping || timer || Date.now() - lastActivity < STALLED_AFTER_MS) return;
+      logger.warn({ groupId, silentForMs: Date.now() - lastActivity }, 'consumer stalled (no fetch or heartbeat); replacing it');
+      options.metrics?.consumerCrashes.inc({ group: groupId, restarted: 'stalled' });
+      scheduleRestart();
+    }, 10_000);
+    watchdog.unref();
   }
 
   function scheduleRestart(): void {
     const delay = Math.min(30_000, 1_000 * 2 ** failedRestarts) * (0.8 + Math.random() * 0.4);
+    if (timer) return; // one replacement at a time
     timer = setTimeout(() => {
+      timer = undefined;
       void (async () => {
         if (stopping) return;
         await consumer?.disconnect().catch(() => {});
@@ -74,10 +106,12 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
     async start() {
       stopping = false;
       await launch();
+      watch();
     },
     async stop() {
       stopping = true;
       if (timer) clearTimeout(timer);
+      if (watchdog) clearInterval(watchdog);
       await consumer?.disconnect(); // waits for the batch in hand, then leaves the group
     },
     current: () => consumer,

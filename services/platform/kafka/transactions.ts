@@ -12,10 +12,11 @@ import type { Offsets, RetryOptions, Transaction } from 'kafkajs';
  * retries it like any error; starting at 50 ms made each such transaction wait
  * 50 ms or more, and under load the waits compounded into seconds (measured:
  * POST -> outcome p50 4 s at 100 orders/s, 0.33 s with this). 5 ms, doubling,
- * waits about as long as the markers take, and 16 retries still span more than
- * 30 s (a leader election).
+ * waits about as long as the markers take. Capped at 1 s (Java's
+ * retry.backoff.max.ms), so a coordinator that moved is found within a second
+ * of its election; 40 retries still span more than 30 s.
  */
-export const TRANSACTIONAL_RETRY: RetryOptions = { retries: 16, initialRetryTime: 5, maxRetryTime: 5_000 };
+export const TRANSACTIONAL_RETRY: RetryOptions = { retries: 40, initialRetryTime: 5, maxRetryTime: 1_000 };
 
 const RETRIABLE = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
 

@@ -2,64 +2,30 @@
 // keyed by aggregate id, so one partition has exactly one owner and every
 // aggregate's commands are decided strictly in log order, one at a time.
 //
-// Each owned partition's aggregate states live in memory, rebuilt from the same
+// Each owned partition's aggregate states live in memory (aggregate-store.ts), rebuilt from the same
 // partition number of `<aggregate>.events` (the log is the truth, the store a
 // cache): fully on first assignment, and from the last offset it reflected on
 // later ones. A chunk's events, any commands it sends elsewhere, dead letters
 // and the consumed offsets commit in one transaction (see exactly-once-loop.ts).
 import type { Kafka, KafkaMessage, RecordMetadata } from 'kafkajs';
-import { fold, type Decider } from '../decider.ts';
+import { fold } from '../decider.ts';
 import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import { partitionOf } from '../kafka/partitioning.ts';
-import { createSafeProducer } from '../kafka/producer.ts';
-import { readPartitions } from '../kafka/partition-reader.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
-import { DecodeError, type Codec } from '../schemas/codec.ts';
-import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
+import type { Codec } from '../schemas/codec.ts';
+import { decodeOrPoison } from '../schemas/decode-or-poison.ts';
+import type { RecordMap, TopicMessage } from '../topics.ts';
+import { processorWrites, type AggregateDefinition, type Message, type Outbound } from './aggregate-definition.ts';
+import { createAggregateStores } from './aggregate-store.ts';
+import { createDueCommands } from './due-commands.ts';
 import { deadLetterRecord } from './dead-letters.ts';
 import { outboundCommand } from './outbound-command.ts';
 import { createExactlyOnceLoop, type ExactlyOnceLoop, type OutboundRecord } from './exactly-once-loop.ts';
 
-export type Message = { type: string; data: object };
-
-/** A command for another aggregate, sent in the same transaction as the events that caused it. */
-export interface Outbound {
-  topic: TopicDescriptor;
-  message: Message;
-}
-
-export interface AggregateDefinition<S, C extends Message, E extends Message, R extends string = string> {
-  /** Service name, the events' ce_source. */
-  name: string;
-  decider: Decider<S, C, E, R>;
-  commands: TopicDescriptor;
-  events: TopicDescriptor;
-  versionOfState(state: S): number;
-  /** Version an event carries; undefined for records that change no state. */
-  versionOfEvent(event: E): number | undefined;
-  /** Work that falls due by time alone (reservation expiry, saga timeouts). */
-  schedule?: {
-    dueAt(state: S): number | undefined;
-    command(aggregateId: string, dueAt: number): C;
-  };
-  /** Commands other aggregates must receive because of these events, sent in the same transaction. */
-  react?(aggregateId: string, events: E[], state: S): Outbound[];
-  /** The command topics `react` sends to (the codec must be able to write them). */
-  reactsTo?: TopicDescriptor[];
-  /**
-   * Keys an aggregate's state claims, unique among the aggregates of one
-   * partition (a product's SKUs). Deciders see who holds a key through
-   * CommandContext.owner.
-   */
-  uniqueKeys?(state: S): string[];
-}
-
-/** Every topic a processor of this aggregate writes: its timers' commands, its events, and its reactions. */
-export function processorWrites(definition: Pick<AggregateDefinition<never, never, never>, 'commands' | 'events' | 'reactsTo'>): TopicDescriptor[] {
-  return [definition.commands, definition.events, ...(definition.reactsTo ?? [])];
-}
+export type { AggregateDefinition, Message, Outbound } from './aggregate-definition.ts';
+export { processorWrites } from './aggregate-definition.ts';
 
 export interface CommandProcessorOptions<S, C extends Message, E extends Message, R extends string = string> {
   kafka: Kafka;
@@ -95,22 +61,11 @@ export interface CommandProcessor {
   readyPartitions(): number[];
 }
 
-interface PartitionStore<S> {
-  aggregates: Map<string, S>;
-  /** Unique key -> the aggregate holding it. */
-  owners: Map<string, string>;
-  /** Next offset of the events partition not yet reflected in `aggregates`. */
-  eventsOffset: bigint;
-}
-
 export function createCommandProcessor<S, C extends Message, E extends Message, R extends string>(options: CommandProcessorOptions<S, C, E, R>): CommandProcessor {
   const { kafka, codec, definition, groupId, logger } = options;
   const { decider, commands, events } = definition;
-  const stores = new Map<number, PartitionStore<S>>();
-  // Aggregates whose due command was sent, and when: not sent again for 30s.
-  let pendingTimers = new Map<string, number>();
-  let timer: NodeJS.Timeout | undefined;
-  const timerProducer = createSafeProducer(kafka);
+  const stores = createAggregateStores({ kafka, codec, definition, groupId, logger });
+  const storeFor = stores.storeFor;
   // Metric children, made once per label set rather than looked up per command.
   const latency = options.metrics?.commandLatency.labels(definition.name);
   const decidedCounters = new Map<string, { inc(): void }>();
@@ -121,83 +76,6 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
     if (!counter) decidedCounters.set(key, (counter = options.metrics.commandsDecided.labels(definition.name, command, outcome)));
     counter.inc();
   };
-
-  const storeFor = (partition: number): PartitionStore<S> => {
-    let store = stores.get(partition);
-    if (!store) {
-      store = { aggregates: new Map(), owners: new Map(), eventsOffset: 0n };
-      stores.set(partition, store);
-    }
-    return store;
-  };
-
-  async function restore(partitions: number[], heartbeat: () => Promise<void>): Promise<void> {
-    const admin = kafka.admin();
-    await admin.connect();
-    let offsets: { partition: number; high: string; low: string }[];
-    try {
-      offsets = await admin.fetchTopicOffsets(events.name);
-    } finally {
-      await admin.disconnect();
-    }
-    const ranges = partitions.map((partition) => {
-      const store = storeFor(partition);
-      const end = offsets.find((o) => o.partition === partition);
-      const high = BigInt(end?.high ?? '0');
-      const low = BigInt(end?.low ?? '0');
-      if (store.eventsOffset > high) {
-        // The events partition is shorter than what we reflected: it was recreated.
-        logger.warn({ partition, had: String(store.eventsOffset), high: String(high) }, 'events partition shrank; restoring from scratch');
-        store.aggregates.clear();
-        store.eventsOffset = 0n;
-      }
-      if (store.eventsOffset < low) {
-        throw new Error(`${events.name}[${partition}] starts at offset ${low}: its history was deleted, so the aggregates of this partition cannot be rebuilt`);
-      }
-      return { partition, from: store.eventsOffset, to: high };
-    });
-    const started = Date.now();
-    let applied = 0;
-    await readPartitions({
-      kafka,
-      topic: events.name,
-      ranges,
-      groupPrefix: `${groupId}-restore`,
-      onProgress: heartbeat,
-      onBatch: async (partition, messages) => {
-        const store = storeFor(partition);
-        for (const message of messages) {
-          let event: Message;
-          try {
-            event = (codec.decodeKnown(events, message.value) ?? (await codec.decode(events, message.value))).message;
-          } catch (error) {
-            if (!(error instanceof DecodeError && error.permanent)) throw error;
-            // Not one of ours: this processor only appends what it can read. Its
-            // readers dead-letter it; the state never contained it.
-            logger.warn({ topic: events.name, partition, offset: message.offset, reason: error.message }, 'skipping an undecodable event while restoring');
-            continue;
-          }
-          const version = definition.versionOfEvent(event as E);
-          const id = message.key?.toString();
-          if (version === undefined || !id) continue;
-          const state = store.aggregates.get(id) ?? decider.initialState;
-          // Applied at most once, whatever offset the catch-up starts from.
-          if (version <= definition.versionOfState(state)) continue;
-          store.aggregates.set(id, decider.evolve(state, event as E));
-          applied++;
-        }
-      },
-    });
-    for (const r of ranges) {
-      const store = storeFor(r.partition);
-      store.eventsOffset = r.to;
-      if (definition.uniqueKeys) {
-        store.owners.clear();
-        for (const [id, state] of store.aggregates) for (const k of definition.uniqueKeys(state)) store.owners.set(k, id);
-      }
-    }
-    logger.info({ topic: events.name, partitions, applied, ms: Date.now() - started }, 'aggregate state restored');
-  }
 
   function outcomeRecords(
     aggregateId: string,
@@ -252,16 +130,12 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
 
     for (const message of messages) {
       const meta = fromHeaders(message.headers, Number(message.timestamp));
-      let command: C;
-      try {
-        command = (codec.decodeKnown(commands, message.value) ?? (await codec.decode(commands, message.value))).message as C;
-      } catch (error) {
-        if (error instanceof DecodeError && error.permanent) {
-          deadLetter(message, meta, `undecodable: ${error.message}`);
-          continue;
-        }
-        throw error; // the registry is unreachable: retry the chunk later
+      const decoded = await decodeOrPoison(codec, commands, message.value); // throws while the registry is away: the chunk is retried
+      if (!decoded.ok) {
+        deadLetter(message, meta, decoded.poison);
+        continue;
       }
+      const command = decoded.message as C;
       const key = message.key?.toString();
       const aggregateId = String((command.data as Record<string, unknown>)[commands.key]);
       if (key !== aggregateId) {
@@ -319,7 +193,7 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
         }
         const written = metadata.find((m) => m.topicName === events.name && m.partition === partition);
         if (written && eventsWritten > 0) store.eventsOffset = BigInt(written.baseOffset ?? '0') + BigInt(eventsWritten);
-        for (const id of overlay.keys()) pendingTimers.delete(id);
+        due.decided(overlay.keys());
         // Built only when someone reads it: at thousands of commands a second
         // the argument objects alone show up in the profile.
         const logDecided = logger.isLevelEnabled('info');
@@ -349,65 +223,25 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
     metrics: options.metrics,
     health: options.health,
     handler: {
-      prepare: restore,
+      prepare: stores.restore,
       handle,
-      release(partitions) {
-        for (const p of partitions) stores.delete(p);
-      },
+      release: stores.release,
     },
   });
 
-  // Due work becomes a command on the aggregate's own partition, so it is
-  // decided in order with everything else (and by whoever owns it by then).
-  async function tick(): Promise<void> {
-    if (!definition.schedule) return;
-    const now = Date.now();
-    const due: { id: string; partition: number }[] = [];
-    // Rebuilt each tick, so it holds only aggregates still due: an id whose
-    // command was decided (or whose partition moved away) is forgotten.
-    const stillPending = new Map<string, number>();
-    for (const partition of loop.readyPartitions()) {
-      for (const [id, state] of stores.get(partition)?.aggregates ?? []) {
-        const dueAt = definition.schedule.dueAt(state);
-        if (dueAt === undefined || dueAt > now) continue;
-        const pendingSince = pendingTimers.get(id);
-        if (pendingSince !== undefined && now - pendingSince < 30_000) {
-          stillPending.set(id, pendingSince);
-          continue;
-        }
-        stillPending.set(id, now);
-        due.push({ id, partition });
-      }
-    }
-    pendingTimers = stillPending;
-    if (due.length === 0) return;
-    const messages = due.map(({ id, partition }) => {
-      const command = definition.schedule!.command(id, now);
-      const meta: MessageMetadata = { id: newId(), type: codec.fullName(commands, command.type), source: `${definition.name}-timer`, time: now, correlationId: newId() };
-      return { key: id, partition, value: codec.encode(commands, command as TopicMessage<RecordMap>), headers: toHeaders(meta) };
-    });
-    await timerProducer.send({ topic: commands.name, messages });
-  }
+  const due = createDueCommands({ kafka, codec, definition, stores, readyPartitions: () => loop.readyPartitions(), logger, everyMs: options.scheduleEveryMs ?? 1000 });
 
   return {
     async start() {
       // A reaction the codec cannot encode would dead-letter every command that causes it.
       const unwritable = processorWrites(definition).filter((t) => !codec.writes(t));
       if (unwritable.length) throw new Error(`the ${definition.name} processor writes ${unwritable.map((t) => t.name).join(', ')}, which its codec was not given`);
-      await timerProducer.connect();
       await loop.start();
-      if (definition.schedule) {
-        const every = options.scheduleEveryMs ?? 1000;
-        timer = setInterval(() => {
-          tick().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'timer could not issue due commands'));
-        }, every);
-        timer.unref();
-      }
+      await due.start();
     },
     async stop() {
-      if (timer) clearInterval(timer);
+      await due.stop();
       await loop.stop();
-      await timerProducer.disconnect();
     },
     readyPartitions: () => loop.readyPartitions(),
   };

@@ -19,21 +19,16 @@
 // Then each chunk of messages is decided, its records sent and its offsets
 // committed in one transaction. A chunk that went stale (rebalance, shutdown,
 // reassignment) is aborted, never committed.
-import type { Admin, IHeaders, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import { sendOffsetsWithRetry, TRANSACTIONAL_RETRY } from '../kafka/transactions.ts';
 import { failureReason, observeHandler, type Metrics } from '../metrics.ts';
 import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-consumer.ts';
 import type { Health } from '../runtime/health.ts';
 import { deadLetterTopicName } from '../topics.ts';
+import { groupByTopic, type OutboundRecord } from './outbound-record.ts';
 
-export interface OutboundRecord {
-  topic: string;
-  partition?: number;
-  key: string | null;
-  value: Buffer | null;
-  headers: IHeaders;
-}
+export type { OutboundRecord } from './outbound-record.ts';
 
 export interface ChunkResult {
   records: OutboundRecord[];
@@ -265,7 +260,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
           rebalanceTimeout: 30_000,
           heartbeatInterval: 1_000,
           maxWaitTimeInMs: 100,
-          retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 10_000 },
+          retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1_000 },
         },
         setup: async (c) => {
           c.on(c.events.GROUP_JOIN, ({ payload }) => onAssigned(new Set(payload.memberAssignment[topic] ?? [])));
@@ -290,14 +285,4 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
       return [...assigned].filter((p) => slots.get(p)?.prepared);
     },
   };
-}
-
-function groupByTopic(records: OutboundRecord[]) {
-  const byTopic = new Map<string, { key: string | null; value: Buffer | null; headers: IHeaders; partition?: number }[]>();
-  for (const r of records) {
-    const list = byTopic.get(r.topic) ?? [];
-    list.push({ key: r.key, value: r.value, headers: r.headers, ...(r.partition !== undefined ? { partition: r.partition } : {}) });
-    byTopic.set(r.topic, list);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }

@@ -8,7 +8,8 @@ import { fromHeaders, type MessageMetadata } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
-import { DecodeError, type Codec } from '../schemas/codec.ts';
+import type { Codec } from '../schemas/codec.ts';
+import { decodeOrPoison } from '../schemas/decode-or-poison.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import type { Outbound } from './command-processor.ts';
 import { deadLetterRecord } from './dead-letters.ts';
@@ -56,17 +57,13 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
     const records: OutboundRecord[] = [];
     const translated: { correlationId: string; event: string; commands: string[] }[] = [];
     for (const message of messages) {
-      let event: TopicMessage<M>;
-      try {
-        event = (codec.decodeKnown(from, message.value) ?? (await codec.decode(from, message.value))).message;
-      } catch (error) {
-        if (error instanceof DecodeError && error.permanent) {
-          records.push(deadLetterRecord({ topic: from.name, partition, message }, `undecodable: ${error.message}`, options.groupId));
-          logger.warn({ topic: from.name, partition, offset: message.offset, reason: error.message }, 'event dead-lettered');
-          continue;
-        }
-        throw error;
+      const decoded = await decodeOrPoison(codec, from, message.value);
+      if (!decoded.ok) {
+        records.push(deadLetterRecord({ topic: from.name, partition, message }, decoded.poison, options.groupId));
+        logger.warn({ topic: from.name, partition, offset: message.offset, reason: decoded.poison }, 'event dead-lettered');
+        continue;
       }
+      const event = decoded.message;
       const meta = fromHeaders(message.headers, Number(message.timestamp));
       const outbound = await translate(event, meta, partition, message);
       if (!outbound) {

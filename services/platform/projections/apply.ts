@@ -7,8 +7,10 @@ import type Database from 'better-sqlite3';
 import type { KafkaMessage } from 'kafkajs';
 import type { IHeaders } from 'kafkajs';
 import { fromHeaders, HEADER, headerText, type MessageMetadata } from '../headers.ts';
-import { DecodeError, type Codec } from '../schemas/codec.ts';
+import type { Codec } from '../schemas/codec.ts';
+import { decodeOrPoison } from '../schemas/decode-or-poison.ts';
 import type { TopicDescriptor } from '../topics.ts';
+import { partitionKey, type PartitionKey } from './partition-key.ts';
 import type { ProjectedEvent, Projection } from './projection.ts';
 import { checkpoints, openDatabase, projectionDir, type OpenOptions } from './store.ts';
 
@@ -17,8 +19,8 @@ export interface ProjectionHandle {
   file: string;
   db: Database.Database;
   apply: (event: ProjectedEvent) => void;
-  /** `topic|partition` (topic without prefix) -> next offset to apply. */
-  checkpoints: Map<string, bigint>;
+  /** Next offset to apply, per partition. */
+  checkpoints: Map<PartitionKey, bigint>;
   saveCheckpoint: Database.Statement;
 }
 
@@ -31,8 +33,6 @@ export class BatchFailed extends Error {
     super(`${failed.length} event(s) failed, the first at ${failed[0]?.topic}[${failed[0]?.partition}]@${failed[0]?.offset} (${failed[0]?.type}): ${reason}`);
   }
 }
-
-export const checkpointKey = (topic: TopicDescriptor | string, partition: number) => `${typeof topic === 'string' ? topic : topic.baseName}|${partition}`;
 
 export function openHandle(projection: Projection, dataDir: string, service: string, file: string, options: OpenOptions = {}): ProjectionHandle {
   const db = openDatabase(path.join(projectionDir(dataDir, service), file), projection, options);
@@ -90,13 +90,9 @@ export async function decodeBatch(
       const type = headerText(message.headers, HEADER.type);
       if (type && !wanted.has(type.slice(type.lastIndexOf('.') + 1))) continue;
     }
-    try {
-      const decoded = codec.decodeKnown(topic, message.value) ?? (await codec.decode(topic, message.value));
-      events.push(new DecodedEvent(topic.baseName, decoded.message.type, decoded.message.data as Record<string, unknown>, partition, BigInt(message.offset), message.key?.toString(), message.headers, message.timestamp));
-    } catch (error) {
-      if (!(error instanceof DecodeError) || !error.permanent) throw error;
-      await onPoison(message, `undecodable: ${error.message}`);
-    }
+    const decoded = await decodeOrPoison(codec, topic, message.value);
+    if (decoded.ok) events.push(new DecodedEvent(topic.baseName, decoded.message.type, decoded.message.data as Record<string, unknown>, partition, BigInt(message.offset), message.key?.toString(), message.headers, message.timestamp));
+    else await onPoison(message, decoded.poison);
   }
   return events;
 }
@@ -107,7 +103,7 @@ export async function decodeBatch(
  * many events were applied.
  */
 export function applyBatch(handle: ProjectionHandle, topic: TopicDescriptor, partition: number, events: ProjectedEvent[], next: bigint, skip: ReadonlySet<bigint> = new Set()): number {
-  const key = checkpointKey(topic, partition);
+  const key = partitionKey(topic, partition);
   const from = handle.checkpoints.get(key) ?? 0n;
   if (next <= from) return 0;
   const due = events.filter((e) => e.offset >= from && !skip.has(e.offset));

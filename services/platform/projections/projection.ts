@@ -4,7 +4,7 @@
 // harmless, and any projection can be dropped and rebuilt from the log.
 import type Database from 'better-sqlite3';
 import type { MessageMetadata } from '../headers.ts';
-import type { TopicDescriptor } from '../topics.ts';
+import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 
 export interface ProjectedEvent {
   /** Topic as declared (no prefix), e.g. inventory.events. */
@@ -41,7 +41,38 @@ export interface Projection {
   handler(db: Database.Database): (event: ProjectedEvent) => void;
 }
 
-/** Typed view of a projected event's payload, for handlers that switch on `type`. */
-export function payload<T>(event: ProjectedEvent): T {
-  return event.data as T;
+/** Where an event was read: what a handler sees besides its record. */
+export type EventPosition = Omit<ProjectedEvent, 'type' | 'data'>;
+
+/** The records a list of topics carries, as `{type, data}` messages. */
+type MessagesOf<T extends readonly TopicDescriptor[]> = T[number] extends infer D ? (D extends TopicDescriptor<infer M extends RecordMap> ? TopicMessage<M> : never) : never;
+
+/** One event of the named record types, typed: `type` narrows `data`. */
+export type EventOf<T extends readonly TopicDescriptor[], H extends string> = Extract<MessagesOf<T>, { type: H }> & EventPosition;
+
+export interface ProjectionSpec<T extends readonly TopicDescriptor[], H extends MessagesOf<T>['type']> extends Omit<Projection, 'topics' | 'handles' | 'handler'> {
+  topics: T;
+  /** The record types the handler acts on, checked against the topics' records; others are never decoded in a rebuild. */
+  handles: readonly H[];
+  handler(db: Database.Database): (event: EventOf<T, H>) => void;
+}
+
+/**
+ * A projection whose handler receives typed events of exactly the records it
+ * names in `handles`, which the compiler checks against its topics' records.
+ */
+export function defineProjection<const T extends readonly TopicDescriptor[], const H extends MessagesOf<T>['type']>(spec: ProjectionSpec<T, H>): Projection {
+  const wanted = new Set<string>(spec.handles);
+  const isHandled = (event: ProjectedEvent): event is ProjectedEvent & EventOf<T, H> => wanted.has(event.type);
+  return {
+    ...spec,
+    topics: [...spec.topics],
+    handles: spec.handles,
+    handler(db) {
+      const handle = spec.handler(db);
+      return (event) => {
+        if (isHandled(event)) handle(event);
+      };
+    },
+  };
 }

@@ -5,15 +5,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { KafkaMessage } from 'kafkajs';
 import { createCodec } from '../schemas/codec.ts';
-import { topicsFor, type TopicDescriptor } from '../topics.ts';
+import type { TopicDescriptor } from '../topics.ts';
 import { openHandle, type ProjectionHandle } from './apply.ts';
 import { createBulkApplier } from './bulk-apply.ts';
 import type { Projection } from './projection.ts';
 import type { WorkerInit, WorkerRequest, WorkerReply } from './worker-protocol.ts';
 
 const init = workerData.init as WorkerInit;
-const readModels = (await import(init.source.module))[init.source.export] as (topics: ReturnType<typeof topicsFor>) => Projection[];
-const projections = readModels(topicsFor(init.topicPrefix)).filter((p) => init.projections.some((x) => x.name === p.name));
+const readModels = (await import(init.source.module))[init.source.export] as (topicPrefix: string) => Projection[];
+const projections = readModels(init.topicPrefix).filter((p) => init.projections.some((x) => x.name === p.name));
 const handles: ProjectionHandle[] = projections.map((p) => openHandle(p, init.dataDir, init.service, init.projections.find((x) => x.name === p.name)!.file, { bulk: true }));
 const topics = new Map<string, TopicDescriptor>();
 for (const p of projections) for (const t of p.topics) topics.set(t.baseName, t);

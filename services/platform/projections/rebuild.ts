@@ -16,30 +16,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import { readPartitions } from '../kafka/partition-reader.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { TopicDescriptor } from '../topics.ts';
-import { applyBatch, checkpointKey, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
+import { applyBatch, decodeBatch, openHandle, type ProjectionHandle } from './apply.ts';
+import { partitionKey } from './partition-key.ts';
 import { createBulkApplier } from './bulk-apply.ts';
 import type { Projection } from './projection.ts';
 import { namespacedDataDir, projectionDir, readPointer, readyToServe, writePointer } from './store.ts';
 import { compareDatabases, type Comparison } from './verify.ts';
 import { createWorkerAppliers } from './worker-applier.ts';
-import type { ReadModelSource } from './worker-protocol.ts';
+import type { Applier, ReadModelSource } from './worker-protocol.ts';
 
-export class RebuildRefused extends Error {}
+import { extents, planRebuild } from './rebuild-plan.ts';
 
-export interface PartitionExtent {
-  partition: number;
-  low: bigint;
-  high: bigint;
-}
-
-export interface RebuildPlan {
-  topics: Map<string, { topic: TopicDescriptor; partitions: PartitionExtent[] }>;
-  projections: { projection: Projection; events: bigint }[];
-}
+export { planRebuild, RebuildRefused, type PartitionExtent, type RebuildPlan } from './rebuild-plan.ts';
 
 export interface Progress {
   projection: string;
@@ -74,53 +66,7 @@ export interface RebuildOptions {
   workers?: number;
 }
 
-/** Where fetched batches go: applied here, or handed to a worker thread. */
-export interface Applier {
-  /** Hands a batch over; may resolve before it is applied (the worker bounds how far ahead). */
-  apply(topic: TopicDescriptor, partition: number, messages: KafkaMessage[]): Promise<void>;
-  /** Moves checkpoints to a partition's end (past markers no batch delivers). */
-  finish(topic: TopicDescriptor, partition: number, high: bigint): Promise<void>;
-  drain(): Promise<void>;
-}
-
 type Ranges = Map<string, { partition: number; from: bigint; to: bigint }[]>;
-
-async function extents(kafka: Kafka, topics: TopicDescriptor[]): Promise<Map<string, PartitionExtent[]>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const result = new Map<string, PartitionExtent[]>();
-    for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic.name);
-      result.set(topic.name, offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition));
-    }
-    return result;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-/** What a rebuild would read; refuses if any partition lost its beginning. */
-export async function planRebuild(kafka: Kafka, projections: Projection[]): Promise<RebuildPlan> {
-  const topics = new Map<string, TopicDescriptor>();
-  for (const p of projections) for (const t of p.topics) topics.set(t.name, t);
-  const found = await extents(kafka, [...topics.values()]);
-  const truncated: string[] = [];
-  for (const [name, partitions] of found) {
-    for (const p of partitions) if (p.low > 0n) truncated.push(`${name}[${p.partition}] starts at offset ${p.low}`);
-  }
-  if (truncated.length) {
-    const who = projections.filter((p) => p.topics.some((t) => truncated.some((x) => x.startsWith(`${t.name}[`)))).map((p) => p.name);
-    throw new RebuildRefused(`the log no longer starts at offset 0 (retention deleted its beginning): ${truncated.join(', ')}; cannot rebuild ${who.join(', ')}; nothing was changed`);
-  }
-  return {
-    topics: new Map([...topics].map(([name, topic]) => [name, { topic, partitions: found.get(name)! }])),
-    projections: projections.map((projection) => ({
-      projection,
-      events: projection.topics.reduce((n, t) => n + found.get(t.name)!.reduce((m, p) => m + p.high - p.low, 0n), 0n),
-    })),
-  };
-}
 
 const REBUILD_FILE = /\.rebuild-(\d+)\.sqlite(-wal|-shm)?$/;
 
@@ -324,7 +270,7 @@ async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHan
     const ranges: Ranges = new Map([...ends].map(([name, parts]) => {
       const topic = projection.topics.find((t) => t.name === name)!;
       const from = (p: number) => [copy, rebuilt].reduce((min, h) => {
-        const c = h.checkpoints.get(checkpointKey(topic, p)) ?? 0n;
+        const c = h.checkpoints.get(partitionKey(topic, p)) ?? 0n;
         return c < min ? c : min;
       }, BigInt(Number.MAX_SAFE_INTEGER));
       return [name, parts.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high }))];

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Projection } from './projection.ts';
+import { partitionKey, type PartitionKey } from './partition-key.ts';
 
 export interface Pointer {
   file: string;
@@ -111,7 +112,7 @@ export function readyToServe(db: Database.Database, projection: Projection): voi
   servingMode(db);
 }
 
-export function checkpoints(db: Database.Database): Map<string, bigint> {
+export function checkpoints(db: Database.Database): Map<PartitionKey, bigint> {
   const rows = db.prepare(`SELECT topic, partition, next_offset FROM _checkpoints`).all() as { topic: string; partition: number; next_offset: number }[];
-  return new Map(rows.map((r) => [`${r.topic}|${r.partition}`, BigInt(r.next_offset)]));
+  return new Map(rows.map((r) => [partitionKey(r.topic, r.partition), BigInt(r.next_offset)]));
 }

@@ -5,8 +5,7 @@
 // workers (each decodes for itself), so more than one core writes SQLite.
 import { Worker } from 'node:worker_threads';
 import type { KafkaMessage } from 'kafkajs';
-import type { Applier } from './rebuild.ts';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.ts';
+import type { Applier, WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 const AHEAD = 8;
 

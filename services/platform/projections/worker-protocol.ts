@@ -1,6 +1,18 @@
-// What the rebuild's main thread and its worker say to each other.
+// What the rebuild's main thread and its appliers (in-thread or worker threads)
+// say to each other.
+import type { KafkaMessage } from 'kafkajs';
+import type { TopicDescriptor } from '../topics.ts';
 
-/** Where the worker finds a service's projections: a module and the function it exports. */
+/** Where fetched batches go: applied here, or handed to a worker thread. */
+export interface Applier {
+  /** Hands a batch over; may resolve before it is applied (the worker bounds how far ahead). */
+  apply(topic: TopicDescriptor, partition: number, messages: KafkaMessage[]): Promise<void>;
+  /** Moves checkpoints to a partition's end (past markers no batch delivers). */
+  finish(topic: TopicDescriptor, partition: number, high: bigint): Promise<void>;
+  drain(): Promise<void>;
+}
+
+/** Where the worker finds a service's projections: a module and the function it exports, (topicPrefix) => Projection[]. */
 export interface ReadModelSource {
   module: string;
   export: string;

@@ -5,9 +5,11 @@ import { createTokenVerifier } from '../http/auth.ts';
 import { createCommandRequests, type CommandRequests } from '../http/command-request.ts';
 import type { Route } from '../http/route.ts';
 import { createHttpServer, type HttpServer } from '../http/server.ts';
+import type { StreamRoute } from '../http/stream-route.ts';
 import { createCommandSender } from '../messaging/command-sender.ts';
 import { createOutcomeWaiters } from '../projections/outcome-waiters.ts';
 import type { ProjectedEvent, Projection } from '../projections/projection.ts';
+import { partitionKey, topicPartitionOf, type PartitionKey } from '../projections/partition-key.ts';
 import { createProjectionRunner, type ProjectionRunner } from '../projections/runner.ts';
 import type { Component, ServiceContext } from './service.ts';
 
@@ -20,10 +22,12 @@ export interface ApiOptions {
   port: number;
   projections: Projection[];
   routes(deps: ApiDeps): Route[];
+  /** Server-sent event streams (live updates), served with the routes' authentication and scopes. */
+  streams?(deps: ApiDeps): StreamRoute[];
   /** How long a write waits for its outcome before answering 202. */
   commandTimeoutMs?: number;
-  /** Sees every event once the read models have applied it. */
-  onEvent?: (event: ProjectedEvent) => void;
+  /** Sees every event once the read models have applied it (and may read them). */
+  onEvent?: (event: ProjectedEvent, read: ProjectionRunner) => void;
 }
 
 export interface Api {
@@ -36,29 +40,39 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
   const { kafka, codec, config, logger, metrics, health, service } = context;
   const waiters = createOutcomeWaiters();
   const sender = createCommandSender(kafka, codec, service);
-  const read = createProjectionRunner({
+  const { onEvent } = options;
+  const readLogger = logger.child({ component: 'read-models' });
+  // What watches events (long-polls, live updates) must not stop the read models.
+  const observe = onEvent && ((event: ProjectedEvent) => {
+    try {
+      onEvent(event, read);
+    } catch (error) {
+      readLogger.warn({ err: error, topic: event.topic, type: event.type }, 'an event watcher failed');
+    }
+  });
+  const read: ProjectionRunner = createProjectionRunner({
     kafka,
     codec,
     service,
     topicPrefix: config.topicPrefix,
     dataDir: config.dataDir,
     projections: options.projections,
-    logger: logger.child({ component: 'read-models' }),
+    logger: readLogger,
     waiters,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(observe ? { onEvent: observe } : {}),
     metrics,
     health,
   });
   metrics.beforeScrape(() => {
-    const behind = new Map<string, number>(); // topic|partition -> the furthest behind projection
+    const behind = new Map<PartitionKey, number>(); // the furthest behind projection, per partition
     for (const p of read.progress()) {
       metrics.projectionPosition.set({ projection: p.projection, topic: p.topic, partition: String(p.partition) }, Number(p.position));
-      const k = `${p.topic}|${p.partition}`;
+      const k = partitionKey(p.topic, p.partition);
       behind.set(k, Math.max(behind.get(k) ?? 0, Number(p.end - p.position)));
     }
     for (const [k, lag] of behind) {
-      const [topic, partition] = k.split('|') as [string, string];
-      metrics.consumerLag.set({ group: `${service}-read-models`, topic, partition }, Math.max(0, lag));
+      const { topic, partition } = topicPartitionOf(k);
+      metrics.consumerLag.set({ group: `${service}-read-models`, topic, partition: String(partition) }, Math.max(0, lag));
     }
   });
   const timeout = options.commandTimeoutMs ?? config.commandTimeoutMs;
@@ -70,14 +84,16 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
     logger: logger.child({ component: 'http' }),
     metrics,
     routes: options.routes({ read, commands }),
+    streams: options.streams?.({ read, commands }) ?? [],
     auth: createTokenVerifier(config.http.auth),
     writesPerMinute: config.http.writesPerMinute,
+    ...(config.http.tls ? { tls: config.http.tls } : {}),
     liveness: () => health.liveness(),
     readiness: () => {
       const reasons = [...(read.caughtUp() ? [] : ['read models are catching up with the log']), ...health.notReadyReasons()];
       const positions: Record<string, Record<string, string>> = {};
       for (const [k, offset] of read.positions()) {
-        const [topic, partition] = k.split('|') as [string, string];
+        const { topic, partition } = topicPartitionOf(k);
         (positions[topic] ??= {})[partition] = String(offset);
       }
       return { ready: reasons.length === 0, reasons, positions };

@@ -9,7 +9,7 @@ import { createKafka } from '../kafka/client.ts';
 import { createLogger, type Logger } from '../logger.ts';
 import { createMetrics, type Metrics } from '../metrics.ts';
 import { createCodec, type Codec } from '../schemas/codec.ts';
-import { topicsFor, type TopicDescriptor, type Topics } from '../topics.ts';
+import type { TopicDescriptor } from '../topics.ts';
 import { createHttpServer } from '../http/server.ts';
 import { createHealth, type Health } from './health.ts';
 import { createClusterProbe } from './cluster-probe.ts';
@@ -25,10 +25,11 @@ export interface Component {
   consumes?: ConsumedTopic[];
 }
 
-export interface ServiceContext {
+export interface ServiceContext<T = unknown> {
   service: string;
   config: PlatformConfig;
-  topics: Topics;
+  /** The service's topic descriptors for this TOPIC_PREFIX (ServiceDefinition.topics). */
+  topics: T;
   kafka: Kafka;
   codec: Codec;
   logger: Logger;
@@ -39,17 +40,19 @@ export interface ServiceContext {
   runs(role: string): boolean;
 }
 
-export interface ServiceDefinition<S = unknown> {
+export interface ServiceDefinition<S = unknown, T = unknown> {
   name: string;
   /** The service's own settings, read beside the platform's so every problem is reported at once. */
   settings(reader: EnvReader): S;
+  /** The topics the service knows, as descriptors for a TOPIC_PREFIX. */
+  topics(prefix: string): T;
   /** Topics this service writes; their schema ids are resolved at start. */
-  writes(topics: Topics, settings: S): TopicDescriptor[];
-  components(context: ServiceContext, settings: S): Promise<Component[]> | Component[];
+  writes(topics: T, settings: S): TopicDescriptor[];
+  components(context: ServiceContext<T>, settings: S): Promise<Component[]> | Component[];
 }
 
-export interface RunningService {
-  context: ServiceContext;
+export interface RunningService<T = unknown> {
+  context: ServiceContext<T>;
   stop(): Promise<void>;
 }
 
@@ -58,20 +61,20 @@ export function rolesFrom(env: NodeJS.ProcessEnv): Set<string> | 'all' {
   return raw ? new Set(raw.split(',').map((r) => r.trim()).filter(Boolean)) : 'all';
 }
 
-export async function startService<S>(definition: ServiceDefinition<S>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService> {
+export async function startService<S, T>(definition: ServiceDefinition<S, T>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService<T>> {
   const reader = createEnvReader(env);
   const config = readPlatformConfig(reader);
   const settings = definition.settings(reader);
   reader.check();
   const logger = createLogger(definition.name, config.logLevel);
-  const topics = topicsFor(config.topicPrefix);
+  const topics = definition.topics(config.topicPrefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger, logLevel: env.KAFKAJS_LOG_LEVEL });
   const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics, settings) });
   const roles = rolesFrom(env);
   const metrics = createMetrics(definition.name);
   const health = createHealth(logger, metrics);
   const runs = (role: string) => roles === 'all' || roles.has(role);
-  const context: ServiceContext = { service: definition.name, config, topics, kafka, codec, logger, metrics, health, roles, runs };
+  const context: ServiceContext<T> = { service: definition.name, config, topics, kafka, codec, logger, metrics, health, roles, runs };
   const components = (await definition.components(context, settings)).filter((c) => runs(c.role));
   if (config.metricsPort && !components.some((c) => c.role === 'api')) {
     // No HTTP API here (a processor-only instance): still health and metrics.
@@ -82,6 +85,7 @@ export async function startService<S>(definition: ServiceDefinition<S>, env: Nod
       logger: logger.child({ component: 'ops-http' }),
       metrics,
       routes: [],
+      ...(config.http.tls ? { tls: config.http.tls } : {}),
       liveness: () => health.liveness(),
       readiness: () => ({ ready: health.notReadyReasons().length === 0, reasons: health.notReadyReasons() }),
     });
@@ -117,7 +121,7 @@ export async function startService<S>(definition: ServiceDefinition<S>, env: Nod
 }
 
 /** Entry point for a service's main.ts: start, then stop cleanly on a signal. */
-export function runService<S>(definition: ServiceDefinition<S>, stopWithinMs = 25_000): void {
+export function runService<S, T>(definition: ServiceDefinition<S, T>, stopWithinMs = 25_000): void {
   let running: RunningService | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -137,6 +141,17 @@ export function runService<S>(definition: ServiceDefinition<S>, stopWithinMs = 2
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // kafkajs can lose a consumer's failed rejoin (GROUP_LOAD_IN_PROGRESS while a
+  // coordinator moves) as an unhandled rejection; that must not kill the
+  // process: the consumer's supervisor replaces a consumer that stalls. Any
+  // other unhandled rejection is a bug and still ends the process.
+  process.on('unhandledRejection', (reason) => {
+    if (reason instanceof Error && reason.name.startsWith('KafkaJS') && 'retriable' in reason && reason.retriable === true) {
+      console.error(`${definition.name}: kafkajs lost a retriable error (${reason.name}: ${reason.message}); its consumer's supervisor takes over`);
+      return;
+    }
+    throw reason;
+  });
   startService(definition).then(
     (service) => {
       running = service;

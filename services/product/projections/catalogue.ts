@@ -1,14 +1,15 @@
 // Product detail: products and their variants with statuses.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const CATALOGUE = 'catalogue';
 
 export function catalogueProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: CATALOGUE,
     version: 1,
     topics: [topics.productEvents],
+    handles: ['ProductCreated', 'ProductUpdated', 'ProductDiscontinued', 'ProductVariantCreated', 'ProductPriceChanged', 'ProductVariantUpdated', 'ProductVariantDeleted'],
     migrate(db) {
       db.exec(`
         CREATE TABLE products (
@@ -38,11 +39,11 @@ export function catalogueProjection(topics: Topics): Projection {
       const price = db.prepare(`UPDATE variants SET price_minor = @newPriceMinor, updated_at = @occurredAt WHERE variant_id = @variantId`);
       const status = db.prepare(`UPDATE variants SET status = @status, status_reason = @reason, updated_at = @occurredAt WHERE variant_id = @variantId`);
       return (event) => {
-        const d = event.data;
+        const { type, data: d } = event;
         const current = fresh.get(d.productId) as { version: number } | undefined;
-        if (event.type !== 'ProductCreated' && (!current || current.version >= Number(d.version))) return;
-        if (event.type === 'ProductCreated' && current) return;
-        switch (event.type) {
+        if (type !== 'ProductCreated' && (!current || current.version >= d.version)) return;
+        if (type === 'ProductCreated' && current) return;
+        switch (type) {
           case 'ProductCreated':
             created.run(d);
             return;
@@ -68,5 +69,5 @@ export function catalogueProjection(topics: Topics): Projection {
         bump.run(d);
       };
     },
-  };
+  });
 }

@@ -1,11 +1,11 @@
 // Price lookup: a variant's current unit price.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const PRICES = 'prices';
 
 export function pricesProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: PRICES,
     version: 1,
     topics: [topics.productEvents],
@@ -23,5 +23,5 @@ export function pricesProjection(topics: Topics): Projection {
         else if (event.type === 'ProductVariantDeleted') deleted.run(event.data);
       };
     },
-  };
+  });
 }

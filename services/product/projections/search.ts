@@ -1,15 +1,16 @@
 // Full-text search over the catalogue with SQLite FTS5: name, description,
 // SKUs and category, ranked by bm25; category also filters exactly.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const SEARCH = 'search';
 
 export function searchProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: SEARCH,
     version: 1,
     topics: [topics.productEvents],
+    handles: ['ProductCreated', 'ProductUpdated', 'ProductDiscontinued', 'ProductVariantCreated', 'ProductPriceChanged', 'ProductVariantUpdated', 'ProductVariantDeleted'],
     indexes: ['CREATE INDEX documents_by_category ON documents (lower(category))'],
     migrate(db) {
       db.exec(`
@@ -29,17 +30,17 @@ export function searchProjection(topics: Topics): Projection {
       const bump = db.prepare(`UPDATE documents SET version = @version WHERE id = @id`);
       const reindex = db.prepare(`INSERT OR REPLACE INTO search_index (rowid, name, description, skus, category) SELECT id, name, COALESCE(description, ''), (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(skus)), COALESCE(category, '') FROM documents WHERE id = ?`);
       return (event) => {
-        const d = event.data;
+        const { type, data: d } = event;
         const doc = find.get(d.productId) as { id: number; version: number; skus: string } | undefined;
-        if (event.type === 'ProductCreated') {
+        if (type === 'ProductCreated') {
           if (doc) return;
           const { lastInsertRowid } = insert.run(d);
           reindex.run(lastInsertRowid);
           return;
         }
-        if (!doc || doc.version >= Number(d.version)) return;
+        if (!doc || doc.version >= d.version) return;
         const list = JSON.parse(doc.skus) as string[];
-        switch (event.type) {
+        switch (type) {
           case 'ProductUpdated':
             details.run({ ...d, id: doc.id });
             break;
@@ -59,7 +60,7 @@ export function searchProjection(topics: Topics): Projection {
         reindex.run(doc.id);
       };
     },
-  };
+  });
 }
 
 /** A user's words as an FTS5 query: every word must match, each as a prefix. */

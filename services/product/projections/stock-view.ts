@@ -2,13 +2,13 @@
 // available, its status, and when inventory last changed it (so a page can say
 // "availability updated at 14:05"). Eventually consistent by design; the
 // authoritative answer is inventory's.
-import type { Projection } from '../../platform/projections/projection.ts';
-import type { Topics } from '../../platform/topics.ts';
+import { defineProjection, type Projection } from '../../platform/projections/projection.ts';
+import type { Topics } from '../../topics.ts';
 
 export const STOCK_VIEW = 'stock-view';
 
 export function stockViewProjection(topics: Topics): Projection {
-  return {
+  return defineProjection({
     name: STOCK_VIEW,
     version: 1,
     topics: [topics.inventoryEvents],
@@ -37,5 +37,5 @@ export function stockViewProjection(topics: Topics): Projection {
         }
       };
     },
-  };
+  });
 }

@@ -1,7 +1,7 @@
-// What a bearer token may allow, and which caller is meant to hold what. The
-// HTTP endpoints are internal, but one service must not do another's job: the
-// order service reserves, releases and records sales; the product service only
-// reads stock; changing stock by hand is an administrator's.
+// The system's access model: what a bearer token may allow, and which caller is
+// meant to hold what. The HTTP endpoints are internal, but one service must not
+// do another's job: the order service reserves, releases and records sales; the
+// product service only reads stock; changing stock by hand is an administrator's.
 
 export const SCOPES = [
   'catalog:read',
