@@ -47,7 +47,7 @@ const startProcess = startNodeProcess;
 
 function load(url: string, seconds: number, requests?: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization }, ...(requests ? { requests } : {}) }, (error, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization }, ...(requests ? { requests } : {}) }, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }

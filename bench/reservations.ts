@@ -265,7 +265,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   await sendAll(sender, topics.inventoryCommands, Array.from({ length: VARIANTS }, (_, i) => ({
     type: 'InitializeInventory',
     data: { productVariantId: `variant-${i}`, productId: `product-${i % 500}`, sku: `SKU-${i}`, initialStock: STOCK_PER_VARIANT, lowStockThreshold: 10 },
-  }) as Command));
+  })));
   await waitDecided(VARIANTS, 'initialisation');
   await p.stop();
 
@@ -405,7 +405,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
     baselineOut,
     async (batch) => {
       const ids = batch.map(() => crypto.randomUUID());
-      const values = await Promise.all(batch.map((c) => codec.encode(topics.inventoryCommands, c)));
+      const values = batch.map((c) => codec.encode(topics.inventoryCommands, c));
       await rawProducer.send({ topic: baselineIn, acks: -1, messages: batch.map((c, i) => ({ key: c.data.productVariantId, value: values[i]!, headers: { [HEADER.id]: ids[i]! } })) });
       return ids;
     },

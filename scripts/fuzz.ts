@@ -97,7 +97,7 @@ function fuzz(name: string, url: string, seed: string | undefined, reportDir: st
     // Its working directory is the report dir: schemathesis keeps a cache (.schemathesis/) in it.
     const child = spawn(SCHEMATHESIS, args, { cwd: reportDir, stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: string[] = [];
-    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
+    for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk: Buffer) => chunks.push(chunk.toString()));
     // 'close', not 'exit': only then has all of its output arrived.
     child.on('close', (code) => {
       const output = chunks.join('');

@@ -6,7 +6,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { toTypeScript } from '@ovotech/avro-ts';
-import type { Schema } from 'avsc';
 import { SCHEMAS_DIR, schemaCatalog, type RecordSchema } from '../services/platform/schemas/catalog.ts';
 
 export const GENERATED_DIR = path.join(SCHEMAS_DIR, 'generated');
@@ -65,7 +64,7 @@ function generate(): string[] {
       const target = generatedPathFor(record);
       if (!generatedFiles.has(target)) {
         fs.mkdirSync(path.dirname(target), { recursive: true });
-        const body = toTypeScript(record.schema as Schema, {}).replace('/* eslint-disable @typescript-eslint/no-namespace */\n', '');
+        const body = toTypeScript(record.schema, {}).replace('/* eslint-disable @typescript-eslint/no-namespace */\n', '');
         fs.writeFileSync(target, headerFor(record) + body);
         generatedFiles.add(target);
         written.push(target);

@@ -4,7 +4,7 @@
 import type { Kafka } from 'kafkajs';
 import { newId, toHeaders } from '../../services/platform/headers.ts';
 import type { Codec } from '../../services/platform/schemas/codec.ts';
-import type { RecordMap, TopicDescriptor, TopicMessage } from '../../services/platform/topics.ts';
+import type { TopicDescriptor } from '../../services/platform/topics.ts';
 import type { Topics } from '../../services/topics.ts';
 
 type Emit = (topic: TopicDescriptor, key: string, message: { type: string; data: object }) => Promise<void>;
@@ -23,7 +23,7 @@ function writer(kafka: Kafka, codec: Codec) {
     const list = pending.get(topic.name) ?? [];
     list.push({
       key,
-      value: await codec.encode(topic, message as TopicMessage<RecordMap>),
+      value: codec.encode(topic, message),
       headers: toHeaders({ id: newId(), type: codec.fullName(topic, message.type), source: 'bench', time: Date.now(), correlationId: newId() }),
     });
     pending.set(topic.name, list);

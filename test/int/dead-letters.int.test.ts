@@ -199,7 +199,7 @@ describe('dead letters (real broker, three services)', function () {
     // A client that used another partitioner: the command lands on a partition its key does not map to.
     const wrong = (partitionOf(variant, topic.partitions) + 1) % topic.partitions;
     const reservationId = `replayed-${newId()}`;
-    const value = await codec.encode(topic, { type: 'ReserveStock', data: { productVariantId: variant, reservationId, orderId: null, quantity: 3, ttlSeconds: null } });
+    const value = codec.encode(topic, { type: 'ReserveStock', data: { productVariantId: variant, reservationId, orderId: null, quantity: 3, ttlSeconds: null } });
     const producer = kafkaFor(env.config).producer();
     await producer.connect();
     await producer.send({ topic: topic.name, acks: -1, messages: [{ key: variant, value, partition: wrong, headers: toHeaders({ id: newId(), type: codec.fullName(topic, 'ReserveStock'), source: 'test', time: Date.now(), correlationId: 'replay-story' }) }] });

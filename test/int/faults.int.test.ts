@@ -113,7 +113,6 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
     ]);
     const accepted = new Map<string, number>(); // orderId -> units
     let placing = true;
-    let unavailable = 0;
     // A client that retries with the same Idempotency-Key until the order is accepted.
     const client = (async () => {
       for (let i = 0; placing || i < 40; i++) {
@@ -126,7 +125,6 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
             break;
           }
           if (res) expect(res.status, JSON.stringify(res.body)).to.equal(503);
-          unavailable++;
           await sleep(500);
         }
         await sleep(100);

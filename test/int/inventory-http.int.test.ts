@@ -27,7 +27,7 @@ describe('inventory over HTTP (real broker)', function () {
     const messages = await Promise.all(
       events.map(async (e) => ({
         key: String((e.data as { productId: string }).productId),
-        value: await codec.encode(env.topics.productEvents, e),
+        value: codec.encode(env.topics.productEvents, e),
         headers: toHeaders({ id: newId(), type: codec.fullName(env.topics.productEvents, e.type), source: 'test', time: Date.now(), correlationId: newId() }),
       })),
     );

@@ -111,7 +111,7 @@ const described = (error: Error) => {
         await consumer.subscribe({ topics: [env.topics.productCommands.name], fromBeginning: true });
         await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.key)) });
         await eventually(() => expect(crashed).to.not.equal(undefined), 30_000);
-        throw crashed;
+        throw crashed ?? new Error('no crash');
       })());
       expect(described(error)).to.match(/TOPIC_AUTHORIZATION_FAILED|Not authorized/i);
       expect(seen).to.deep.equal([]);

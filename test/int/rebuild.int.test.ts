@@ -127,7 +127,7 @@ describe('projection rebuild', function () {
       const codec = await createCodec({ registryUrl: other.config.schemaRegistryUrl, writes: [other.topics.productEvents] });
       const producer = kafkaFor(other.config).producer({ idempotent: true });
       await producer.connect();
-      const value = await codec.encode(other.topics.productEvents, { type: 'ProductCreated', data: { productId: 'p', version: 1, occurredAt: 1, name: 'x', description: null, category: null, currency: 'EUR' } });
+      const value = codec.encode(other.topics.productEvents, { type: 'ProductCreated', data: { productId: 'p', version: 1, occurredAt: 1, name: 'x', description: null, category: null, currency: 'EUR' } });
       const headers = toHeaders({ id: newId(), type: 'commerce.product.ProductCreated', source: 'test', time: 1, correlationId: 'c' });
       await producer.send({ topic: other.topics.productEvents.name, acks: -1, messages: [{ key: 'p', value, headers }, { key: 'p', value, headers }] });
       await producer.disconnect();
@@ -165,7 +165,7 @@ describe('projection rebuild when killed, and on a version change', function () 
         const data = version === 1
           ? { type: 'InventoryRecordInitialized' as const, data: { productVariantId: variant, version, occurredAt: n, productId: 'p', sku: variant, lowStockThreshold: 2, quantity: 10_000, reservedQuantity: 0, availableQuantity: 10_000, status: 'IN_STOCK' as const } }
           : { type: 'StockLevelChanged' as const, data: { productVariantId: variant, version, occurredAt: n, changeType: 'RESTOCK' as const, delta: 1, reservationId: null, orderId: null, reason: null, quantity: 10_000 + version - 1, reservedQuantity: 0, availableQuantity: 10_000 + version - 1, status: 'IN_STOCK' as const } };
-        return { key: variant, value: await codec.encode(env.topics.inventoryEvents, data), headers: toHeaders({ id: newId(), type: `commerce.inventory.${data.type}`, source: 'test', time: n, correlationId: 'c' }) };
+        return { key: variant, value: codec.encode(env.topics.inventoryEvents, data), headers: toHeaders({ id: newId(), type: `commerce.inventory.${data.type}`, source: 'test', time: n, correlationId: 'c' }) };
       }));
       await producer.send({ topic: env.topics.inventoryEvents.name, acks: -1, messages });
     }
@@ -186,8 +186,8 @@ describe('projection rebuild when killed, and on a version change', function () 
       expect(answer.quantity).to.be.greaterThan(10_000);
       const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], { env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: inventory.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
-      child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
       await eventually(() => expect(fs.readdirSync(path.join(inventory.storeDir, 'inventory')).some((f) => /rebuild-\d+\.sqlite$/.test(f))).to.equal(true), 30_000, 20);
       await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill('SIGKILL');

@@ -96,7 +96,7 @@ describe('schemas on the real registry', function () {
       productVariantId: 'v-1', version: 3, occurredAt: Date.UTC(2026, 10, 22), reservationId: 'r-1', orderId: null,
       reservedUnits: 2, expiresAt: Date.UTC(2026, 10, 22, 0, 15), quantity: 10, reservedQuantity: 2, availableQuantity: 8,
     };
-    const value = await codec.encode(env.topics.inventoryEvents, { type: 'StockReserved', data });
+    const value = codec.encode(env.topics.inventoryEvents, { type: 'StockReserved', data });
     expect(value[0]).to.equal(0); // magic byte
     const meta = { id: newId(), type: codec.fullName(env.topics.inventoryEvents, 'StockReserved'), source: 'test', time: data.occurredAt, correlationId: 'corr-1', causationId: 'cmd-1' };
 
@@ -116,7 +116,7 @@ describe('schemas on the real registry', function () {
 
   it('classifies undecodable messages as poison', async () => {
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.inventoryEvents], unknownIdRetryMs: 10 });
-    const good = await codec.encode(env.topics.inventoryEvents, {
+    const good = codec.encode(env.topics.inventoryEvents, {
       type: 'OutOfStock', data: { productVariantId: 'v', version: 1, occurredAt: 0 },
     });
     const cases: [Buffer, RegExp][] = [
@@ -135,7 +135,7 @@ describe('schemas on the real registry', function () {
   it('still decodes old events after the registry restarts (schemas live in Kafka)', async function () {
     if (!isEmbedded()) this.skip(); // only the embedded registry is ours to restart
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.productEvents] });
-    const value = await codec.encode(env.topics.productEvents, {
+    const value = codec.encode(env.topics.productEvents, {
       type: 'ProductCreated',
       data: { productId: 'p-1', version: 1, occurredAt: 1, name: 'Mug', description: null, category: 'kitchen', currency: 'EUR' },
     });

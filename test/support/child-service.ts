@@ -30,8 +30,8 @@ export function startChild(entry: string, env: Record<string, string>, name = pa
     if (output.length > 2_000_000) output = output.slice(-1_000_000);
     log.write(chunk);
   };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
     log.end();
     resolve(code);

@@ -30,7 +30,7 @@ export async function readEvents<M extends RecordMap>(
         slots.push(undefined);
         pending.push(
           codec.decode(topic, m.value).then((d) => {
-            slots[slot] = { ...d.message, meta: fromHeaders(m.headers, Number(m.timestamp)), partition: m.partition, offset: m.offset, key: m.key } as Recorded<M>;
+            slots[slot] = { ...d.message, meta: fromHeaders(m.headers, Number(m.timestamp)), partition: m.partition, offset: m.offset, key: m.key };
             filled++;
           }),
         );

@@ -24,8 +24,12 @@ const OrderPath = Type.Object({ id: Id });
 const STATUSES = ['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED', 'PAID', 'RETURNED'];
 const Item = Type.Object({ variantId: Id, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false });
 
+/** Placing orders counts per end customer, so one storefront token is not capped as one caller. */
+const customerKey = (body: unknown) =>
+  typeof body === 'object' && body !== null && 'customerId' in body && typeof body.customerId === 'string' ? `customer ${body.customerId.slice(0, 128)}` : undefined;
+
 /** An order's own actions (cancel, pay, return) count against that order's limit, not the storefront's. */
-const byOrder = (req: Request) => (req.params.id ? `order ${req.params.id.slice(0, 128)}` : undefined);
+const byOrder = (req: Request) => (typeof req.params.id === 'string' ? `order ${req.params.id.slice(0, 128)}` : undefined);
 
 /** What an order's answer reads (GET /api/v1/orders/{id} too): a write waits for both to hold its outcome. */
 const ORDER_VIEW = [ORDERS, ORDER_ITEMS];
@@ -68,7 +72,7 @@ export function orderRoutes({ topics, read, commands, watchers, productDetails, 
       method: 'post', path: '/api/v1/orders', scope: 'orders:write', summary: 'Place an order; send an Idempotency-Key header so that a retry returns the same order', tags: ['orders'],
       body: Type.Object({ customerId: Id, items: Type.Array(Item, { minItems: 1, maxItems: 50 }) }, { additionalProperties: false }),
       headers: Type.Object({ 'idempotency-key': Type.String({ pattern: '^[\\x21-\\x7e]{1,200}$', description: 'the same key (per customer) always names the same order' }) }),
-      rateLimitKey: (req) => (typeof req.body?.customerId === 'string' ? `customer ${req.body.customerId.slice(0, 128)}` : undefined),
+      rateLimitKey: (req) => customerKey(req.body as unknown),
       responses: { 200: 'the same Idempotency-Key and request again: the order as it stands', 202: 'placed: the saga is reserving its lines; poll the Location', 503: 'too many orders in progress: retry after the Retry-After seconds (nothing was placed)', 400: 'invalid request or missing Idempotency-Key', 409: 'the Idempotency-Key was used for another request', 422: 'a line cannot be ordered (named)' },
       handle: async ({ body, headers, correlationId }) => {
         const request = { customerId: body.customerId, items: body.items, idempotencyKey: headers['idempotency-key'] };

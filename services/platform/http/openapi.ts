@@ -70,7 +70,7 @@ export function openApiDocument(service: string, version: string, routes: Route[
   for (const r of routes) {
     const path = openApiPath(r.path);
     paths[path] ??= {};
-    paths[path]![r.method] = {
+    paths[path][r.method] = {
       summary: r.summary,
       operationId: operationId(r.method, path),
       ...(r.tags ? { tags: r.tags } : {}),

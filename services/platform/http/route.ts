@@ -60,7 +60,7 @@ export interface Route<P extends TObject = TObject, Q extends TObject = TObject,
 }
 
 export function route<P extends TObject, Q extends TObject, B extends TSchema, H extends TObject = TObject>(definition: Route<P, Q, B, H>): Route {
-  return definition as unknown as Route;
+  return definition;
 }
 
 /** A body declared with Type.Optional may be left out. */

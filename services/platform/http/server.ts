@@ -16,6 +16,9 @@ import { compileRoute, type Route, type RouteResponse } from './route.ts';
 import { routeTable, type TableEntry } from './route-table.ts';
 import type { StreamRoute } from './stream-route.ts';
 
+/** A request's correlation id, which correlationIdOf set (given if safe, else new): always a string. */
+const requestId = (req: { id?: unknown }): string => (typeof req.id === 'string' ? req.id : '');
+
 export const CORRELATION_HEADER = 'x-correlation-id';
 
 export interface Readiness {
@@ -91,7 +94,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     logger,
     genReqId: correlationIdOf,
     customAttributeKeys: { reqId: 'correlationId' },
-    customProps: (req) => ({ correlationId: String(req.id) }),
+    customProps: (req) => ({ correlationId: requestId(req) }),
     autoLogging: { ignore: (req) => req.url === '/metrics' || req.url?.startsWith('/health') === true },
     serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }), res: (res: { statusCode: number }) => ({ status: res.statusCode }) },
   });
@@ -151,9 +154,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     keyGenerator: (_req, res) => limitKey(res).id,
-    handler: (_req, res, _next, limiter) => {
+    handler: (_req, res) => {
       const { subject, key } = limitKey(res);
-      res.status(429).json({ error: 'RATE_LIMITED', message: `'${subject}' made more than ${limiter.limit} writes in a minute${key === undefined ? '' : ` for ${key}`}; retry after ${res.getHeader('retry-after') ?? 60}s` });
+      const perMinute = options.writesPerMinute ?? 1200;
+      res.status(429).json({ error: 'RATE_LIMITED', message: `'${subject}' made more than ${perMinute} writes in a minute${key === undefined ? '' : ` for ${key}`}; retry after ${String(res.getHeader('retry-after') ?? 60)}s` });
     },
   });
 
@@ -189,7 +193,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.end(json);
     };
     const respond = (req: Request, res: Response) => {
-      const result = handle(req, res, String(req.id), res.locals.identity as Identity);
+      const result = handle(req, res, requestId(req), res.locals.identity as Identity);
       // A promise returned here fails to the error handler.
       if (result instanceof Promise) return result.then((r) => answer(res, r));
       answer(res, result);
@@ -201,7 +205,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const openStreams = new Set<Response>();
   for (const s of streams) {
     const respond = (req: Request, res: Response) => {
-      s.open(req, res, String(req.id), res.locals.identity as Identity);
+      s.open(req, res, requestId(req), res.locals.identity as Identity);
       if (!res.headersSent || res.writableEnded) return;
       // A HEAD request gets the stream's headers, and no stream.
       if (req.method === 'HEAD' || stopping) return void res.end();
@@ -239,12 +243,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       // retry, safely where it sent an idempotency key.
       req.log?.warn({ err: error }, 'event log unavailable');
       res.setHeader('retry-after', '5');
-      res.status(503).json({ error: 'LOG_UNAVAILABLE', message: 'the event log cannot be reached right now; retry later', correlationId: String(req.id) });
+      res.status(503).json({ error: 'LOG_UNAVAILABLE', message: 'the event log cannot be reached right now; retry later', correlationId: requestId(req) });
     } else if (e.expose && e.status && e.status < 500) {
       res.status(e.status).json({ error: 'BAD_REQUEST', message: e.message ?? 'bad request' });
     } else {
       req.log?.error({ err: error }, 'request failed');
-      res.status(500).json({ error: 'INTERNAL', message: 'internal error', correlationId: String(req.id) });
+      res.status(500).json({ error: 'INTERNAL', message: 'internal error', correlationId: requestId(req) });
     }
   });
 

@@ -16,7 +16,6 @@ import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
 import type { Codec } from '../schemas/codec.ts';
 import { decodeOrPoison } from '../schemas/decode-or-poison.ts';
-import type { RecordMap, TopicMessage } from '../topics.ts';
 import { processorWrites, type AggregateDefinition, type Message, type Outbound } from './aggregate-definition.ts';
 import { createAggregateStores } from './aggregate-store.ts';
 import { createDueCommands } from './due-commands.ts';
@@ -95,14 +94,14 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
           causationId: command.id,
           outcome: { index, count: messages.length },
         };
-        const value = codec.encode(events, message as TopicMessage<RecordMap>);
+        const value = codec.encode(events, message);
         return { meta, record: { topic: events.name, partition, key: aggregateId, value, headers: toHeaders(meta) } satisfies OutboundRecord };
       });
   }
 
   function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): OutboundRecord[] {
     return outbound.map(({ topic, message }) =>
-      outboundCommand(codec, topic, message as TopicMessage<RecordMap>, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
+      outboundCommand(codec, topic, message, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
     );
   }
 

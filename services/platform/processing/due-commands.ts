@@ -6,7 +6,6 @@ import { newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import { createSafeProducer } from '../kafka/producer.ts';
 import type { Logger } from '../logger.ts';
 import type { Codec } from '../schemas/codec.ts';
-import type { RecordMap, TopicMessage } from '../topics.ts';
 import type { AggregateDefinition, Message } from './aggregate-definition.ts';
 import type { AggregateStores } from './aggregate-store.ts';
 
@@ -54,7 +53,7 @@ export function createDueCommands<S, C extends Message, E extends Message, R ext
     const messages = due.map(({ id, partition }) => {
       const command = schedule.command(id, now);
       const meta: MessageMetadata = { id: newId(), type: codec.fullName(commands, command.type), source: `${definition.name}-timer`, time: now, correlationId: newId() };
-      return { key: id, partition, value: codec.encode(commands, command as TopicMessage<RecordMap>), headers: toHeaders(meta) };
+      return { key: id, partition, value: codec.encode(commands, command), headers: toHeaders(meta) };
     });
     await producer.send({ topic: commands.name, messages });
   }

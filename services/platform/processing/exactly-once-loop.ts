@@ -278,7 +278,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
     },
     async stop() {
       await consumer?.stop(); // waits for batches in hand, then leaves the group
-      await Promise.all([...slots.values()].map((s) => s.producer?.disconnect().catch(() => {})));
+      await Promise.all([...slots.values()].map((s) => s.producer?.disconnect().catch(() => {}) ?? Promise.resolve()));
       await admin?.disconnect();
     },
     readyPartitions() {

@@ -74,7 +74,7 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
       }
       if (outbound.length) translated.push({ correlationId: meta.correlationId, event: event.type, commands: outbound.map((o) => o.message.type) });
       for (const { topic, message: command } of outbound) {
-        records.push(outboundCommand(codec, topic, command as TopicMessage<RecordMap>, { source: options.source, time: meta.time, correlationId: meta.correlationId, causationId: meta.id }));
+        records.push(outboundCommand(codec, topic, command, { source: options.source, time: meta.time, correlationId: meta.correlationId, causationId: meta.id }));
       }
     }
     return {

@@ -11,8 +11,9 @@ import { createBulkApplier } from './bulk-apply.ts';
 import type { Projection } from './projection.ts';
 import type { WorkerInit, WorkerRequest, WorkerReply } from './worker-protocol.ts';
 
-const init = workerData.init as WorkerInit;
-const readModels = (await import(init.source.module))[init.source.export] as (topicPrefix: string) => Projection[];
+const init = (workerData as { init: WorkerInit }).init;
+const source = (await import(init.source.module)) as Record<string, (topicPrefix: string) => Projection[]>;
+const readModels = source[init.source.export]!;
 const projections = readModels(init.topicPrefix).filter((p) => init.projections.some((x) => x.name === p.name));
 const handles: ProjectionHandle[] = projections.map((p) => openHandle(p, init.dataDir, init.service, init.projections.find((x) => x.name === p.name)!.file, { bulk: true }));
 const topics = new Map<string, TopicDescriptor>();

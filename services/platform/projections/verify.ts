@@ -46,7 +46,7 @@ function rowsOf(db: Database.Database, table: string, virtual: boolean): Map<str
   const result = new Map<string, { row: Record<string, unknown>; sum: string }>();
   for (const row of db.prepare(select).iterate() as Iterable<Record<string, unknown>>) {
     const key = JSON.stringify(keys.length ? keys.map((k) => row[k]) : [row._rowid]);
-    const sum = crypto.createHash('sha1').update(JSON.stringify(row, (_k, v) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v))).digest('hex');
+    const sum = crypto.createHash('sha1').update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v))).digest('hex');
     result.set(key, { row, sum });
   }
   return result;
@@ -63,8 +63,9 @@ export function compareDatabases(live: Database.Database, rebuilt: Database.Data
   const names = new Map([...tablesOf(live), ...tablesOf(rebuilt)].map((t) => [t.name, t.virtual]));
   for (const [table, virtual] of names) {
     const exists = (db: Database.Database) => db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(table) !== undefined;
-    const a = exists(live) ? rowsOf(live, table, virtual) : new Map();
-    const b = exists(rebuilt) ? rowsOf(rebuilt, table, virtual) : new Map();
+    const none = () => new Map<string, { row: Record<string, unknown>; sum: string }>();
+    const a = exists(live) ? rowsOf(live, table, virtual) : none();
+    const b = exists(rebuilt) ? rowsOf(rebuilt, table, virtual) : none();
     comparison.tables.push({ table, liveRows: a.size, rebuiltRows: b.size, liveChecksum: tableChecksum(a), rebuiltChecksum: tableChecksum(b) });
     for (const [key, l] of a) {
       const r = b.get(key);

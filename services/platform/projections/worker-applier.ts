@@ -104,7 +104,7 @@ function createWorkerApplier(init: WorkerInit, onApplied: (counts: Record<string
       messages.forEach((m, i) => {
         lengths[i] = m.value?.length ?? 0;
         offsets[i] = Number(m.offset);
-        size += lengths[i]!;
+        size += lengths[i];
       });
       const values = new Uint8Array(size);
       let at = 0;

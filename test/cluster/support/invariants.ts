@@ -57,15 +57,27 @@ export function verify(orders: Attempted[], reservations: Attempted[], orderEven
   let duplicates = 0;
   for (const o of ackedOrders) {
     const n = outcomes.get(o.id!) ?? 0;
-    if (n === 0) lost++, problems.push(`order ${o.id} (${o.key}) acknowledged ${o.status} has no outcome`);
-    if (n > 1) duplicates++, problems.push(`order ${o.id} has ${n} outcomes`);
+    if (n === 0) {
+      lost++;
+      problems.push(`order ${o.id} (${o.key}) acknowledged ${o.status} has no outcome`);
+    }
+    if (n > 1) {
+      duplicates++;
+      problems.push(`order ${o.id} has ${n} outcomes`);
+    }
   }
   for (const r of ackedReservations) {
     const n = decisions.get(r.key) ?? 0;
-    if (n === 0) lost++, problems.push(`reservation ${r.key} acknowledged ${r.status} was never decided`);
+    if (n === 0) {
+      lost++;
+      problems.push(`reservation ${r.key} acknowledged ${r.status} was never decided`);
+    }
   }
   // Every reservation in the log, the saga's too, is decided at most once.
-  for (const [id, n] of decisions) if (n > 1) duplicates++, problems.push(`reservation ${id} decided ${n} times`);
+  for (const [id, n] of decisions) if (n > 1) {
+      duplicates++;
+      problems.push(`reservation ${id} decided ${n} times`);
+    }
 
   let oversold = 0;
   for (const e of inventoryEvents) {
