@@ -47,7 +47,9 @@ const startProcess = startNodeProcess;
 
 function load(url: string, seconds: number, requests?: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization }, ...(requests ? { requests } : {}) }, (error: Error | null, result) => (error ? reject(error) : resolve(result)));
+    const instance = autocannon({ url, connections: CONNECTIONS, duration: seconds, headers: { authorization }, ...(requests ? { requests } : {}) }, (error: Error | null, result) =>
+      error ? reject(error) : resolve(result),
+    );
     autocannon.track(instance, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -59,7 +61,15 @@ export async function checkoutBenchmark(): Promise<void> {
   const ports = { product: await freePort(), inventory: await freePort(), order: await freePort(), baseline: await freePort() };
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-checkout-'));
   authorization = `Bearer ${await auth.tokenFor('admin')}`;
-  const env = { ...auth.env, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) };
+  const env = {
+    ...auth.env,
+    TOPIC_PREFIX: prefix,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    PRODUCT_PORT: String(ports.product),
+    INVENTORY_PORT: String(ports.inventory),
+    ORDER_PORT: String(ports.order),
+  };
   const children = ['inventory', 'product', 'order'].map((s) => startProcess(`services/${s}/main.ts`, env));
   const baseline = startProcess('bench/baseline/bare-express.ts', { PORT: String(ports.baseline) });
   const base = { product: `http://127.0.0.1:${ports.product}`, inventory: `http://127.0.0.1:${ports.inventory}`, order: `http://127.0.0.1:${ports.order}` };
@@ -72,8 +82,14 @@ export async function checkoutBenchmark(): Promise<void> {
     const products: string[] = [];
     for (let p = 0; p < 50; p++) {
       const res = await http(`${base.product}/api/v1/products`, 'POST', {
-        name: `Bench product ${p}`, category: 'bench', currency: 'EUR', description: 'for the checkout benchmark',
-        variants: [{ sku: `B-${p}-A`, price: 10 + p, initialStock: 1_000_000 }, { sku: `B-${p}-B`, price: 20 + p, initialStock: 1_000_000 }],
+        name: `Bench product ${p}`,
+        category: 'bench',
+        currency: 'EUR',
+        description: 'for the checkout benchmark',
+        variants: [
+          { sku: `B-${p}-A`, price: 10 + p, initialStock: 1_000_000 },
+          { sku: `B-${p}-B`, price: 20 + p, initialStock: 1_000_000 },
+        ],
       });
       if (res.status !== 201) throw new Error(`could not create a product: ${res.status} ${JSON.stringify(res.body)}`);
       products.push(res.body.id);
@@ -81,8 +97,18 @@ export async function checkoutBenchmark(): Promise<void> {
     }
     // Sellable everywhere: a probe order for every variant is accepted by the order service.
     await waitFor('the order service to know the catalogue', async () => {
-      const res = await http(`${base.order}/api/v1/orders`, 'POST', { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(0, 50) }, { 'idempotency-key': crypto.randomUUID() });
-      const res2 = await http(`${base.order}/api/v1/orders`, 'POST', { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(50) }, { 'idempotency-key': crypto.randomUUID() });
+      const res = await http(
+        `${base.order}/api/v1/orders`,
+        'POST',
+        { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(0, 50) },
+        { 'idempotency-key': crypto.randomUUID() },
+      );
+      const res2 = await http(
+        `${base.order}/api/v1/orders`,
+        'POST',
+        { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(50) },
+        { 'idempotency-key': crypto.randomUUID() },
+      );
       return res.status === 202 && res2.status === 202;
     });
 
@@ -116,12 +142,14 @@ export async function checkoutBenchmark(): Promise<void> {
       if (wait > 0) await sleep(wait);
       const lines = 1 + (i % 3);
       const items = Array.from({ length: lines }, (_, l) => ({ variantId: variants[(i * 7 + l * 13) % variants.length]!, quantity: 1 + (l % 2) }));
-      inFlight.push((async () => {
-        const t0 = Date.now();
-        const res = await http(`${base.order}/api/v1/orders`, 'POST', { customerId: `bench-${i % 200}`, items }, { 'idempotency-key': `bench-${i}` });
-        postLatency.push(Date.now() - t0);
-        if (res.status === 202) postedAt.set(res.body.orderId, t0);
-      })());
+      inFlight.push(
+        (async () => {
+          const t0 = Date.now();
+          const res = await http(`${base.order}/api/v1/orders`, 'POST', { customerId: `bench-${i % 200}`, items }, { 'idempotency-key': `bench-${i}` });
+          postLatency.push(Date.now() - t0);
+          if (res.status === 202) postedAt.set(res.body.orderId, t0);
+        })(),
+      );
     }
     await Promise.all(inFlight);
     const offeredSeconds = (Date.now() - started) / 1000;

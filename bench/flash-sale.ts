@@ -99,7 +99,7 @@ async function offer(pool: Pool, token: string, rate: number, seconds: number, o
   const placed: Placed[] = [];
   const inFlight: Promise<void>[] = [];
   const started = Date.now();
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
     for (; i < due; i++) {
       const { key, body } = order(i);
@@ -137,7 +137,15 @@ async function offer(pool: Pool, token: string, rate: number, seconds: number, o
   return placed;
 }
 
-function stepFigures(rate: number, seconds: number, placed: Placed[], outcomes: Map<string, Outcome>, usage: Record<string, ProcessUsage>, eventLoopLagP99Ms: Record<string, number>, listenOverflows: number) {
+function stepFigures(
+  rate: number,
+  seconds: number,
+  placed: Placed[],
+  outcomes: Map<string, Outcome>,
+  usage: Record<string, ProcessUsage>,
+  eventLoopLagP99Ms: Record<string, number>,
+  listenOverflows: number,
+) {
   const statuses: Record<string, number> = {};
   for (const p of placed) statuses[String(p.status)] = (statuses[String(p.status)] ?? 0) + 1;
   const accepted = placed.filter((p) => p.status === 202);
@@ -210,7 +218,7 @@ async function rawLoop(kafka: Kafka, prefix: string, rate: number, seconds: numb
   const total = Math.round(rate * seconds);
   const started = Date.now();
   const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * rate) + 1);
     for (; i < due; i++) {
       const key = `lat-${i}`;
@@ -247,7 +255,12 @@ async function rawLoop(kafka: Kafka, prefix: string, rate: number, seconds: numb
 
 export async function flashSaleBenchmark(): Promise<void> {
   const { prefix, config } = await freshNamespace('flash');
-  const extraEnv = Object.fromEntries((process.env.BENCH_FLASH_EXTRA_ENV ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const extraEnv = Object.fromEntries(
+    (process.env.BENCH_FLASH_EXTRA_ENV ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   const system = await startSystem(prefix, extraEnv);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench-flash', security: config.kafka.security, logger: quiet });
   let pool: Pool | undefined;
@@ -269,7 +282,9 @@ export async function flashSaleBenchmark(): Promise<void> {
     }
     // Every variant sells once inventory has its record and the product marked it ACTIVE.
     for (let tries = 0; ; tries++) {
-      const views = await Promise.all(variants.map((id) => fetch(`${system.base.product}/api/v1/products/variants/${id}`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json() as Promise<{ status: string }>)));
+      const views = await Promise.all(
+        variants.map((id) => fetch(`${system.base.product}/api/v1/products/variants/${id}`, { headers: { authorization: `Bearer ${admin}` } }).then((r) => r.json() as Promise<{ status: string }>)),
+      );
       if (views.every((v) => v.status === 'ACTIVE')) break;
       if (tries > 600) throw new Error('the catalogue did not become sellable');
       await sleep(100);
@@ -309,7 +324,9 @@ export async function flashSaleBenchmark(): Promise<void> {
       await waitSettled(placed, observer.outcomes, 20_000);
       const figures = stepFigures(rate, STEP_SECONDS, placed, observer.outcomes, processes, lag, listenOverflows() - overflowsBefore);
       steps.push(figures);
-      console.log(`[flash-sale]   ${(figures.withinTwoSeconds * 100).toFixed(1)}% within 2 s; statuses ${JSON.stringify(figures.statuses)}; POST p99 ${figures.postAnswered.p99Ms} ms; outcome p99 ${figures.postToOutcome.p99Ms} ms; CPU ${JSON.stringify(processes)}; event-loop lag p99 ${JSON.stringify(lag)} ms; listen overflows ${figures.listenOverflows}`);
+      console.log(
+        `[flash-sale]   ${(figures.withinTwoSeconds * 100).toFixed(1)}% within 2 s; statuses ${JSON.stringify(figures.statuses)}; POST p99 ${figures.postAnswered.p99Ms} ms; outcome p99 ${figures.postToOutcome.p99Ms} ms; CPU ${JSON.stringify(processes)}; event-loop lag p99 ${JSON.stringify(lag)} ms; listen overflows ${figures.listenOverflows}`,
+      );
       failedInARow = figures.passed ? 0 : failedInARow + 1;
       if (failedInARow >= 2) break;
       await sleep(3000);
@@ -328,7 +345,14 @@ export async function flashSaleBenchmark(): Promise<void> {
     await eventLoopLag(system);
     const usage = measureProcesses(pids);
     const overflowsBefore = listenOverflows();
-    const placed = await offer(pool, storefront, half, HALF_SECONDS, () => nextOrder(), (p) => trace.set(p.key, { sent: p.sentAt }));
+    const placed = await offer(
+      pool,
+      storefront,
+      half,
+      HALF_SECONDS,
+      () => nextOrder(),
+      (p) => trace.set(p.key, { sent: p.sentAt }),
+    );
     const processes = usage();
     const lag = await eventLoopLag(system);
     await waitSettled(placed, tracer.outcomes, 20_000);
@@ -347,7 +371,17 @@ export async function flashSaleBenchmark(): Promise<void> {
     const raw = await rawLoop(kafka, prefix, half, HALF_SECONDS);
     const ratio = atHalf.postToOutcome.p99Ms / raw.singleHop.p99Ms;
     const result = {
-      workload: { products: PRODUCTS, variants: variants.length, hotVariants: HOT_VARIANTS, hotStock: HOT_STOCK, zipfS: 1.1, linesPerOrder: '1-3', stepSeconds: STEP_SECONDS, identity: 'storefront', extraEnv },
+      workload: {
+        products: PRODUCTS,
+        variants: variants.length,
+        hotVariants: HOT_VARIANTS,
+        hotStock: HOT_STOCK,
+        zipfS: 1.1,
+        linesPerOrder: '1-3',
+        stepSeconds: STEP_SECONDS,
+        identity: 'storefront',
+        extraEnv,
+      },
       knee,
       steps,
       atHalfKnee: { ...atHalf, hops },
@@ -355,7 +389,11 @@ export async function flashSaleBenchmark(): Promise<void> {
       targets: { knee: { wanted: 500, measured: knee }, p99PostToOutcomeOverRawHopP99: { wanted: 3, measured: Number(ratio.toFixed(2)) } },
     };
     const row = (s: (typeof steps)[number]) =>
-      `| ${s.offeredPerSecond} | ${(s.withinTwoSeconds * 100).toFixed(1)}% | ${s.accepted} / ${s.offered} | ${s.statuses['503'] ?? 0} | ${s.confirmed} / ${s.rejected} | ${s.postAnswered.p50Ms} / ${s.postAnswered.p99Ms} ms | ${s.postToOutcome.p50Ms} / ${s.postToOutcome.p99Ms} ms | ${Object.entries(s.processes).map(([n, u]) => `${n} ${u.cores}`).join(', ')} | ${s.passed ? 'yes' : 'no'} |`;
+      `| ${s.offeredPerSecond} | ${(s.withinTwoSeconds * 100).toFixed(1)}% | ${s.accepted} / ${s.offered} | ${s.statuses['503'] ?? 0} | ${s.confirmed} / ${s.rejected} | ${s.postAnswered.p50Ms} / ${s.postAnswered.p99Ms} ms | ${s.postToOutcome.p50Ms} / ${s.postToOutcome.p99Ms} ms | ${Object.entries(
+        s.processes,
+      )
+        .map(([n, u]) => `${n} ${u.cores}`)
+        .join(', ')} | ${s.passed ? 'yes' : 'no'} |`;
     const summary = `
 ## Flash-sale benchmark (\`npm run bench -- flash-sale\`)
 
@@ -367,11 +405,17 @@ The three services as separate processes; a storefront token places orders of 1-
 | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${steps.map(row).join('\n')}
 
-At half the knee (${half} orders/s for ${HALF_SECONDS} s): POST answered p50 ${atHalf.postAnswered.p50Ms} ms, p99 ${atHalf.postAnswered.p99Ms} ms; POST -> outcome p50 ${atHalf.postToOutcome.p50Ms} ms, p99 ${atHalf.postToOutcome.p99Ms} ms. Memory (peak RSS, MiB): ${Object.entries(atHalf.processes).map(([n, u]) => `${n} ${u.maxRssMiB}`).join(', ')}.
+At half the knee (${half} orders/s for ${HALF_SECONDS} s): POST answered p50 ${atHalf.postAnswered.p50Ms} ms, p99 ${atHalf.postAnswered.p99Ms} ms; POST -> outcome p50 ${atHalf.postToOutcome.p50Ms} ms, p99 ${atHalf.postToOutcome.p99Ms} ms. Memory (peak RSS, MiB): ${Object.entries(
+      atHalf.processes,
+    )
+      .map(([n, u]) => `${n} ${u.maxRssMiB}`)
+      .join(', ')}.
 
 | hop (at half the knee) | p50 | p99 |
 | --- | --- | --- |
-${Object.entries(hops).map(([name, h]) => `| ${name} | ${h.p50Ms} ms | ${h.p99Ms} ms |`).join('\n')}
+${Object.entries(hops)
+  .map(([name, h]) => `| ${name} | ${h.p50Ms} ms | ${h.p99Ms} ms |`)
+  .join('\n')}
 
 Raw kafkajs transactional loop, same run: ${raw.messagesPerSecond} messages/s draining a backlog; single hop at ${half} messages/s p50 ${raw.singleHop.p50Ms} ms, p99 ${raw.singleHop.p99Ms} ms. POST -> outcome p99 over the raw single-hop p99: **${ratio.toFixed(2)}** (target at most 3).
 `;

@@ -136,7 +136,10 @@ export function measureProcesses(pids: Record<string, number>, sampleEveryMs = 5
 
 /** The kernel's count of connections dropped because a listen queue was full (machine-wide, /proc/net/netstat). */
 export function listenOverflows(): number {
-  const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+  const lines = fs
+    .readFileSync('/proc/net/netstat', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('TcpExt:'));
   const [names, values] = lines.map((l) => l.split(/\s+/));
   const i = names?.indexOf('ListenOverflows') ?? -1;
   return i > 0 ? Number(values?.[i] ?? 0) : 0;

@@ -24,7 +24,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const NODE_FLAGS = ['--max-semi-space-size=32'];
 
 function child(args: string[], env: Record<string, string>) {
-  const out = execFileSync(process.execPath, [...NODE_FLAGS, '--import', 'tsx', ...args], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(process.execPath, [...NODE_FLAGS, '--import', 'tsx', ...args], {
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number & string[]>;
 }
 
@@ -56,7 +61,9 @@ export async function rebuildBenchmark(): Promise<void> {
     const rebuild = best(runs.rebuild);
     const baseline = best(runs.baseline);
     rows.push({
-      service, projections: rebuild.projections, events: rebuild.events,
+      service,
+      projections: rebuild.projections,
+      events: rebuild.events,
       rebuild: { eventsPerSecond: rebuild.eventsPerSecond, seconds: rebuild.seconds, peakRssMiB: rebuild.peakRssMiB, runs: runs.rebuild.map((r) => r.eventsPerSecond) },
       baseline: { eventsPerSecond: baseline.eventsPerSecond, seconds: baseline.seconds, peakRssMiB: baseline.peakRssMiB, runs: runs.baseline.map((r) => r.eventsPerSecond) },
       ratio: Number((Number(rebuild.eventsPerSecond) / Number(baseline.eventsPerSecond)).toFixed(2)),

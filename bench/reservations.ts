@@ -33,7 +33,18 @@ import { topicsFor } from '../services/topics.ts';
 import type { InventoryCommands } from '../schemas/generated/inventory.commands.ts';
 import type { InventoryEvents } from '../schemas/generated/inventory.events.ts';
 import { createPassthrough } from './baseline/transactional-passthrough.ts';
-import { ensurePeerJar, KAFKA_STREAMS_VERSION, PEER_HEAP_MB, PEER_SETTINGS, peerSchemas, startKafkaStreamsPeer, STREAMS_EOS_DEFAULT_COMMIT_MS, type Peer, type PeerSchema, type PeerStats } from './peers/kafka-streams.ts';
+import {
+  ensurePeerJar,
+  KAFKA_STREAMS_VERSION,
+  PEER_HEAP_MB,
+  PEER_SETTINGS,
+  peerSchemas,
+  startKafkaStreamsPeer,
+  STREAMS_EOS_DEFAULT_COMMIT_MS,
+  type Peer,
+  type PeerSchema,
+  type PeerStats,
+} from './peers/kafka-streams.ts';
 import { profiled } from './profile.ts';
 import { freshNamespace, latencySummary, record, sleep, zipfSampler } from './support.ts';
 
@@ -149,7 +160,9 @@ async function decisions(kafka: Kafka, codec: Codec, topic: TopicDescriptor<Inve
 }
 
 function describeSettings(settings: Record<string, number>): string {
-  return Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ');
+  return Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
 }
 
 async function sendAll(sender: CommandSender, topic: ReturnType<typeof topicsFor>['inventoryCommands'], commands: Command[]) {
@@ -203,7 +216,13 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   const peerRuns: { key: (typeof PEER_RUNS)[number]['key']; settings: Record<string, number>; applicationId: string; output: TopicDescriptor<InventoryEvents>; schemas: PeerSchema[] }[] = [];
   for (const run of PEER_RUNS) {
     const output = { ...topics.inventoryEvents, name: `${prefix}peer.${run.slug}.${topics.inventoryEvents.baseName}` };
-    peerRuns.push({ key: run.key, settings: run.settings, applicationId: `${prefix}peer-${run.slug}`, output, schemas: await peerSchemas(codec.registry, config.schemaRegistryUrl, topics.inventoryCommands, output.name) });
+    peerRuns.push({
+      key: run.key,
+      settings: run.settings,
+      applicationId: `${prefix}peer-${run.slug}`,
+      output,
+      schemas: await peerSchemas(codec.registry, config.schemaRegistryUrl, topics.inventoryCommands, output.name),
+    });
   }
   await admin.createTopics({
     waitForLeaders: true,
@@ -262,10 +281,14 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   console.log(`[reservations] initialising ${VARIANTS} variants with ${STOCK_PER_VARIANT} units each`);
   let p = processor();
   await p.start();
-  await sendAll(sender, topics.inventoryCommands, Array.from({ length: VARIANTS }, (_, i) => ({
-    type: 'InitializeInventory',
-    data: { productVariantId: `variant-${i}`, productId: `product-${i % 500}`, sku: `SKU-${i}`, initialStock: STOCK_PER_VARIANT, lowStockThreshold: 10 },
-  })));
+  await sendAll(
+    sender,
+    topics.inventoryCommands,
+    Array.from({ length: VARIANTS }, (_, i) => ({
+      type: 'InitializeInventory',
+      data: { productVariantId: `variant-${i}`, productId: `product-${i % 500}`, sku: `SKU-${i}`, initialStock: STOCK_PER_VARIANT, lowStockThreshold: 10 },
+    })),
+  );
   await waitDecided(VARIANTS, 'initialisation');
   await p.stop();
 
@@ -316,10 +339,7 @@ async function benchmark(peerStateRoot: string): Promise<void> {
   // variants (the JVM warms up on them, as the processor's Node process did),
   // then decides the same backlog.
   const processorDecisions = await decisions(kafka, codec, topics.inventoryEvents, new Map(), eventsAfter);
-  const compared = [
-    ...Array.from({ length: VARIANTS }, (_, i) => `init variant-${i}`),
-    ...backlog.flatMap((c) => (c.type === 'ReserveStock' ? [c.data.reservationId] : [])),
-  ];
+  const compared = [...Array.from({ length: VARIANTS }, (_, i) => `init variant-${i}`), ...backlog.flatMap((c) => (c.type === 'ReserveStock' ? [c.data.reservationId] : []))];
   const peerDrains: { rate: number; span: Awaited<ReturnType<typeof lastWriteSpan>>; stats: PeerStats | undefined; compared: number }[] = [];
   for (const run of peerRuns) {
     console.log(`[reservations] draining the same backlog through the Kafka Streams peer (${describeSettings(run.settings)})`);
@@ -335,7 +355,9 @@ async function benchmark(peerStateRoot: string): Promise<void> {
     const peerDecisions = await decisions(kafka, codec, run.output, new Map(), await endOffsets(kafka, run.output.name));
     const differing = compared.filter((id) => peerDecisions.outcomes.get(id) === undefined || peerDecisions.outcomes.get(id) !== processorDecisions.outcomes.get(id));
     if (differing.length > 0 || peerDecisions.others > 0) {
-      const show = differing.slice(0, 3).map((id) => `\n  ${id}: processor ${processorDecisions.outcomes.get(id) ?? 'nothing'}\n  ${' '.repeat(id.length)}  peer      ${peerDecisions.outcomes.get(id) ?? 'nothing'}`);
+      const show = differing
+        .slice(0, 3)
+        .map((id) => `\n  ${id}: processor ${processorDecisions.outcomes.get(id) ?? 'nothing'}\n  ${' '.repeat(id.length)}  peer      ${peerDecisions.outcomes.get(id) ?? 'nothing'}`);
       throw new Error(`the Kafka Streams peer decided ${differing.length} of ${compared.length} commands differently (and wrote ${peerDecisions.others} other records):${show.join('')}`);
     }
     peerDrains.push({ rate: COMMANDS / span.seconds, span, stats, compared: compared.length });
@@ -454,8 +476,19 @@ async function benchmark(peerStateRoot: string): Promise<void> {
     loadAverage: { atStart: loadAtStart, atEnd: os.loadavg().map((l) => Number(l.toFixed(2))) },
     workload: { variants: VARIANTS, stockPerVariant: STOCK_PER_VARIANT, commands: COMMANDS, zipfS: 1.1, partitions: topics.inventoryCommands.partitions, maxPerTransaction: MAX_PER_TRANSACTION },
     throughput: {
-      processor: { reservationsPerSecond: Math.round(processorRate), seconds: processorSpan.seconds, outcomeRecords: processorSpan.records, transactions: processorTransactions.length, commandsPerTransaction: Number(mean(processorTransactions).toFixed(1)) },
-      baseline: { messagesPerSecond: Math.round(baselineRate), seconds: baselineSpan.seconds, transactions: baselineTransactions.length, messagesPerTransaction: Number(mean(baselineTransactions).toFixed(1)) },
+      processor: {
+        reservationsPerSecond: Math.round(processorRate),
+        seconds: processorSpan.seconds,
+        outcomeRecords: processorSpan.records,
+        transactions: processorTransactions.length,
+        commandsPerTransaction: Number(mean(processorTransactions).toFixed(1)),
+      },
+      baseline: {
+        messagesPerSecond: Math.round(baselineRate),
+        seconds: baselineSpan.seconds,
+        transactions: baselineTransactions.length,
+        messagesPerTransaction: Number(mean(baselineTransactions).toFixed(1)),
+      },
       ratio: Number(ratio.toFixed(2)),
       target: 0.8,
       kafkaStreams: perPeer(({ run, drain }) => ({
@@ -484,7 +517,10 @@ async function benchmark(peerStateRoot: string): Promise<void> {
     })
     .join('\n');
   const peerRatios = peers
-    .map(({ run, drain }) => `**${two(processorRate / drain.rate)}** against commit.interval.ms=${run.settings['commit.interval.ms']} (the peer itself: ${two(drain.rate / baselineRate)} of the baseline)`)
+    .map(
+      ({ run, drain }) =>
+        `**${two(processorRate / drain.rate)}** against commit.interval.ms=${run.settings['commit.interval.ms']} (the peer itself: ${two(drain.rate / baselineRate)} of the baseline)`,
+    )
     .join('; ');
   const summary = `
 ## Reservations benchmark (\`npm run bench -- reservations\`)

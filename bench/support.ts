@@ -34,7 +34,7 @@ export function zipfSampler(n: number, s: number, seed = 42): () => number {
   let total = 0;
   for (let k = 0; k < n; k++) cdf[k] = total += 1 / Math.pow(k + 1, s);
   let x = seed;
-  const random = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return () => {
     const u = random() * total;
     let lo = 0;

@@ -38,7 +38,12 @@ const SERVICE_TAGS: Record<string, string> = {
 const ref = (pointer: string): v3.ReferenceObject => ({ $ref: pointer });
 const pointer = (...parts: string[]) => `#/${parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
 const text = (...lines: (string | false | undefined)[]) => lines.filter(Boolean).join(' ');
-const sorted = <T>(o: Record<string, T>): Record<string, T> => Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]!]));
+const sorted = <T>(o: Record<string, T>): Record<string, T> =>
+  Object.fromEntries(
+    Object.keys(o)
+      .sort()
+      .map((k) => [k, o[k]!]),
+  );
 
 // Described per header constant, so a header added to headers.ts without a description fails to compile.
 const CE_HEADERS: Record<keyof typeof HEADER, v3.AsyncAPISchemaDefinition> = {
@@ -50,18 +55,24 @@ const CE_HEADERS: Record<keyof typeof HEADER, v3.AsyncAPISchemaDefinition> = {
   correlationId: { type: 'string', description: 'Ties every message of one request together (default: ce_id).' },
   causationId: { type: 'string', description: 'The ce_id of the message that caused this one; on an outcome event, the command it answers.' },
   outcomeIndex: { type: 'string', pattern: '^[0-9]+$', description: "0-based position of this event among one command's outcome events." },
-  outcomeCount: { type: 'string', pattern: '^[1-9][0-9]*$', description: "How many outcome events one command produced: a waiter knows when it has seen all." },
+  outcomeCount: { type: 'string', pattern: '^[1-9][0-9]*$', description: 'How many outcome events one command produced: a waiter knows when it has seen all.' },
   contentType: { type: 'string', const: 'application/avro', description: 'The value is Avro in the Confluent wire format.' },
 };
 const DLQ_HEADERS: Record<keyof typeof DLQ_HEADER, string> = {
-  reason: 'Why it could not be handled.', topic: 'The topic it was read from (prefix included).', partition: 'Its partition there.',
-  offset: 'Its offset there.', consumer: 'The consumer group that gave up on it.', time: 'When it was dead-lettered, ISO 8601.',
+  reason: 'Why it could not be handled.',
+  topic: 'The topic it was read from (prefix included).',
+  partition: 'Its partition there.',
+  offset: 'Its offset there.',
+  consumer: 'The consumer group that gave up on it.',
+  time: 'When it was dead-lettered, ISO 8601.',
 };
 
 function headerSchemas(): Record<string, v3.AsyncAPISchemaDefinition> {
   const ce = Object.fromEntries((Object.keys(HEADER) as (keyof typeof HEADER)[]).map((k) => [HEADER[k], CE_HEADERS[k]]));
   ce[REPLAYED_FROM_HEADER] = { type: 'string', description: '<dead-letter topic>@<partition>:<offset> when re-driven by `npm run dlq -- replay`.' };
-  const dlq = Object.fromEntries((Object.keys(DLQ_HEADER) as (keyof typeof DLQ_HEADER)[]).map((k): [string, v3.AsyncAPISchemaDefinition] => [DLQ_HEADER[k], { type: 'string', description: DLQ_HEADERS[k] }]));
+  const dlq = Object.fromEntries(
+    (Object.keys(DLQ_HEADER) as (keyof typeof DLQ_HEADER)[]).map((k): [string, v3.AsyncAPISchemaDefinition] => [DLQ_HEADER[k], { type: 'string', description: DLQ_HEADERS[k] }]),
+  );
   return {
     CloudEventsHeaders: {
       type: 'object',
@@ -88,7 +99,8 @@ function channelDescription(d: TopicDeclaration, key: string | undefined, regist
     name.endsWith('.commands') && `Commands, each decided exactly once and answered on \`${name.replace(/commands$/, 'events')}\` in the same partition.`,
     name.endsWith('.events') && 'Events, written in transactions (read with isolation.level=read_committed) and kept forever: state is rebuilt from them.',
     name.endsWith('.requests') && `Requests, answered on \`${name.replace(/requests$/, 'replies')}\` under the same key.`,
-    name.endsWith('.dlq') && `Messages of \`${name.slice(0, -4)}\` that could not be handled, byte for byte, with their original headers and dlq_* headers saying why; \`npm run dlq\` shows and replays them.`,
+    name.endsWith('.dlq') &&
+      `Messages of \`${name.slice(0, -4)}\` that could not be handled, byte for byte, with their original headers and dlq_* headers saying why; \`npm run dlq\` shows and replays them.`,
     key && `The message key is the record's \`${key}\` as a UTF-8 string, partitioned with murmur2 (the Java client's default partitioner).`,
     d.coPartitionGroup && `Co-partitioned (group \`${d.coPartitionGroup}\`): always the same partition count as the rest of its group.`,
   );
@@ -101,10 +113,12 @@ export function generateAsyncApi(): v3.AsyncAPIObject {
   const access = readAccessFile();
   const catalog = new Map(schemaCatalog().map((t) => [t.topic, t.records]));
   const profiles = Object.keys(topology.profiles).filter(isProfile).sort();
-  const perProfile = new Map(profiles.map((p) => [p, new Map([
-    ...resolveTopology(topology, { profile: p, prefix: '' }),
-    ...resolveTopology(topology, { profile: p, prefix: '', section: 'registry' }),
-  ].map((d) => [d.baseName, d]))]));
+  const perProfile = new Map(
+    profiles.map((p) => [
+      p,
+      new Map([...resolveTopology(topology, { profile: p, prefix: '' }), ...resolveTopology(topology, { profile: p, prefix: '', section: 'registry' })].map((d) => [d.baseName, d])),
+    ]),
+  );
   const declared = perProfile.get(PRODUCTION_PROFILE);
   if (!declared) throw new Error(`topology/topics.yaml declares no '${PRODUCTION_PROFILE}' profile`);
 
@@ -134,10 +148,12 @@ export function generateAsyncApi(): v3.AsyncAPIObject {
         'x-schema-registry-subject': subjectName(name, record),
       };
     }
-    const replication = Object.fromEntries(profiles.map((p) => {
-      const at = perProfile.get(p)!.get(name)!;
-      return [p, { replicas: at.replicationFactor, 'min.insync.replicas': Number(at.configs['min.insync.replicas']) }];
-    }));
+    const replication = Object.fromEntries(
+      profiles.map((p) => {
+        const at = perProfile.get(p)!.get(name)!;
+        return [p, { replicas: at.replicationFactor, 'min.insync.replicas': Number(at.configs['min.insync.replicas']) }];
+      }),
+    );
     channels[name] = {
       address: name,
       description: channelDescription(d, key, registry),
@@ -185,11 +201,18 @@ export function generateAsyncApi(): v3.AsyncAPIObject {
         'Values are Avro in the Confluent wire format; subjects follow TopicRecordNameStrategy (`<prefix><topic>-<full record name>`, each message names its own).',
         'How to produce a valid command and read its answer: docs/integrating.md.',
       ),
-      tags: Object.keys(SERVICE_TAGS).sort().map((name) => ({ name, description: SERVICE_TAGS[name]! })),
+      tags: Object.keys(SERVICE_TAGS)
+        .sort()
+        .map((name) => ({ name, description: SERVICE_TAGS[name]! })),
     },
     defaultContentType: 'application/avro',
     servers: {
-      local: { host: stacks.plain.brokers, protocol: 'kafka', description: 'The embedded broker of `npm run kafka -- up` (plaintext); its Apicurio registry speaks the Confluent API.', bindings: kafkaServer(stacks.plain.registryUrl) },
+      local: {
+        host: stacks.plain.brokers,
+        protocol: 'kafka',
+        description: 'The embedded broker of `npm run kafka -- up` (plaintext); its Apicurio registry speaks the Confluent API.',
+        bindings: kafkaServer(stacks.plain.registryUrl),
+      },
       'local-secure': {
         host: stacks.secure.brokers,
         protocol: 'kafka-secure',
@@ -213,7 +236,7 @@ export function generateAsyncApi(): v3.AsyncAPIObject {
         DeadLetter: {
           name: 'DeadLetter',
           title: 'Dead letter',
-          summary: 'A message that could not be handled, kept byte for byte: usually one of the source topic\'s messages, but possibly anything a producer wrote.',
+          summary: "A message that could not be handled, kept byte for byte: usually one of the source topic's messages, but possibly anything a producer wrote.",
           contentType: 'application/octet-stream',
           headers: ref(pointer('components', 'schemas', 'DeadLetterHeaders')),
           payload: { type: 'string', format: 'binary', description: 'The original value, unchanged.' },
@@ -253,8 +276,15 @@ function jsonSchemaOf(type: avro.Type, within: ReadonlySet<avro.Type> = new Set(
   return AVRO_PRIMITIVES[type.typeName] ?? {};
 }
 const AVRO_PRIMITIVES: Record<string, v3.AsyncAPISchemaDefinition> = {
-  null: { type: 'null' }, boolean: { type: 'boolean' }, int: { type: 'integer', format: 'int32' }, long: { type: 'integer', format: 'int64' },
-  float: { type: 'number' }, double: { type: 'number' }, string: { type: 'string' }, bytes: { type: 'string' }, fixed: { type: 'string' },
+  null: { type: 'null' },
+  boolean: { type: 'boolean' },
+  int: { type: 'integer', format: 'int32' },
+  long: { type: 'integer', format: 'int64' },
+  float: { type: 'number' },
+  double: { type: 'number' },
+  string: { type: 'string' },
+  bytes: { type: 'string' },
+  fixed: { type: 'string' },
 };
 export const avroSchemaParser: SchemaParser = {
   getMimeTypes: () => [AVRO_FORMAT, 'application/vnd.apache.avro+json;version=1.9.0', 'application/vnd.apache.avro+yaml;version=1.9.0'],

@@ -33,5 +33,9 @@ runCli('audit', async () => {
   if (serious.length > 0) {
     throw new Error(`npm audit: ${serious.length} package(s) with high or critical advisories: ${serious.map(([name, v]) => `${name} (${v.severity})`).join(', ')}`);
   }
-  console.log(`npm audit: no high or critical advisories (${Object.entries(counts).map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  console.log(
+    `npm audit: no high or critical advisories (${Object.entries(counts)
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')})`,
+  );
 });

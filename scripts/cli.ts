@@ -6,8 +6,7 @@ export class UsageError extends Error {}
 
 export function runCli(name: string, main: () => Promise<void>): void {
   main().catch((error: unknown) => {
-    const message =
-      error instanceof ConfigError ? `invalid configuration: ${error.problems.join('; ')}` : error instanceof Error ? error.message : String(error);
+    const message = error instanceof ConfigError ? `invalid configuration: ${error.problems.join('; ')}` : error instanceof Error ? error.message : String(error);
     console.error(`${name}: ${message.replace(/\s*\n\s*/g, '; ')}`);
     if (process.env.DEBUG && error instanceof Error) console.error(error.stack);
     process.exit(error instanceof UsageError ? 2 : 1);

@@ -47,8 +47,24 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-interface Variant { id: string; sku: string; name: string; initial: number; price: number }
-interface OrderRecord { scenario: string; customer: string; orderId: string; items: { variant: Variant; quantity: number }[]; status?: string; reason?: string; after?: string; paid?: boolean; returned?: { variant: Variant; quantity: number }[] }
+interface Variant {
+  id: string;
+  sku: string;
+  name: string;
+  initial: number;
+  price: number;
+}
+interface OrderRecord {
+  scenario: string;
+  customer: string;
+  orderId: string;
+  items: { variant: Variant; quantity: number }[];
+  status?: string;
+  reason?: string;
+  after?: string;
+  paid?: boolean;
+  returned?: { variant: Variant; quantity: number }[];
+}
 
 async function createProduct(name: string, variants: { sku: string; price: number; initialStock: number }[]): Promise<Variant[]> {
   const res = await http(`${base.product}/api/v1/products`, 'POST', { name, category: 'Outdoor', currency: 'EUR', description: `${name} for the demo`, variants });
@@ -91,15 +107,24 @@ runCli('demo', async () => {
     if (ready.status !== 200) throw new Error(`the ${name} service does not answer at ${url}: start the system first with 'npm start'${secure ? ' -- --secure' : ''}`);
   }
   console.log(`\nCreating the catalogue (SKUs suffixed -${run})...`);
-  const [tent2, tent4] = await createProduct('Trail tent', [{ sku: `TENT-2P-${run}`, price: 199, initialStock: 10 }, { sku: `TENT-4P-${run}`, price: 299, initialStock: 3 }]);
+  const [tent2, tent4] = await createProduct('Trail tent', [
+    { sku: `TENT-2P-${run}`, price: 199, initialStock: 10 },
+    { sku: `TENT-4P-${run}`, price: 299, initialStock: 3 },
+  ]);
   const [stove] = await createProduct('Camp stove', [{ sku: `STOVE-${run}`, price: 49.5, initialStock: 20 }]);
   const [lamp] = await createProduct('Headlamp', [{ sku: `LAMP-${run}`, price: 24.99, initialStock: 5 }]);
   const variants = [tent2!, tent4!, stove!, lamp!];
 
   console.log('Running checkouts concurrently...');
   const racers = Array.from({ length: 12 }, (_, i) => order('race for the last 5 headlamps', `racer-${i + 1}`, [{ variant: lamp!, quantity: 1 }]));
-  const short = order('multi-line, one line short', 'hana', [{ variant: tent4!, quantity: 5 }, { variant: stove!, quantity: 2 }]);
-  const toCancel = order('cancelled after confirmation', 'ivan', [{ variant: tent2!, quantity: 2 }, { variant: stove!, quantity: 1 }]);
+  const short = order('multi-line, one line short', 'hana', [
+    { variant: tent4!, quantity: 5 },
+    { variant: stove!, quantity: 2 },
+  ]);
+  const toCancel = order('cancelled after confirmation', 'ivan', [
+    { variant: tent2!, quantity: 2 },
+    { variant: stove!, quantity: 1 },
+  ]);
   const toPay = order('paid', 'julia', [{ variant: tent2!, quantity: 1 }]);
   const toReturn = order('paid, then one unit returned', 'kofi', [{ variant: stove!, quantity: 3 }]);
   const orders = await Promise.all([...racers, short, toCancel, toPay, toReturn].map(async (p) => settle(await p)));
@@ -121,14 +146,16 @@ runCli('demo', async () => {
   }
 
   console.log('\nOrders');
-  console.table(orders.map((o) => ({
-    scenario: o.scenario,
-    customer: o.customer,
-    items: o.items.map((i) => `${i.quantity} x ${i.variant.sku}`).join(', '),
-    saga: o.status,
-    then: o.after ?? '',
-    reason: o.reason ?? '',
-  })));
+  console.table(
+    orders.map((o) => ({
+      scenario: o.scenario,
+      customer: o.customer,
+      items: o.items.map((i) => `${i.quantity} x ${i.variant.sku}`).join(', '),
+      saga: o.status,
+      then: o.after ?? '',
+      reason: o.reason ?? '',
+    })),
+  );
 
   // What the stock must be: held by confirmed orders not cancelled or paid; sold by paid ones; back from returns.
   const expected = (v: Variant) => {
@@ -144,19 +171,32 @@ runCli('demo', async () => {
     }
     return { reserved, sold, back, quantity: v.initial - sold + back };
   };
-  const final = await until('inventory to settle', async () => {
-    const rows = await Promise.all(variants.map(async (v) => ({ v, s: (await http(`${base.inventory}/api/v1/inventory/${v.id}`)).body })));
-    return rows.every(({ v, s }) => s.quantity === expected(v).quantity && s.reservedQuantity === expected(v).reserved) ? rows : undefined;
-  }, 30_000).catch(async () => Promise.all(variants.map(async (v) => ({ v, s: (await http(`${base.inventory}/api/v1/inventory/${v.id}`)).body }))));
+  const final = await until(
+    'inventory to settle',
+    async () => {
+      const rows = await Promise.all(variants.map(async (v) => ({ v, s: (await http(`${base.inventory}/api/v1/inventory/${v.id}`)).body })));
+      return rows.every(({ v, s }) => s.quantity === expected(v).quantity && s.reservedQuantity === expected(v).reserved) ? rows : undefined;
+    },
+    30_000,
+  ).catch(async () => Promise.all(variants.map(async (v) => ({ v, s: (await http(`${base.inventory}/api/v1/inventory/${v.id}`)).body }))));
 
   console.log('Final stock');
-  console.table(final.map(({ v, s }) => {
-    const e = expected(v);
-    return {
-      sku: v.sku, initial: v.initial, sold: e.sold, returned: e.back, 'on hand': s.quantity, reserved: s.reservedQuantity, available: s.availableQuantity, status: s.status,
-      reconciles: s.quantity === e.quantity && s.reservedQuantity === e.reserved && s.availableQuantity === s.quantity - s.reservedQuantity && s.availableQuantity >= 0 ? 'yes' : 'NO',
-    };
-  }));
+  console.table(
+    final.map(({ v, s }) => {
+      const e = expected(v);
+      return {
+        sku: v.sku,
+        initial: v.initial,
+        sold: e.sold,
+        returned: e.back,
+        'on hand': s.quantity,
+        reserved: s.reservedQuantity,
+        available: s.availableQuantity,
+        status: s.status,
+        reconciles: s.quantity === e.quantity && s.reservedQuantity === e.reserved && s.availableQuantity === s.quantity - s.reservedQuantity && s.availableQuantity >= 0 ? 'yes' : 'NO',
+      };
+    }),
+  );
   const confirmedRacers = orders.filter((o) => o.scenario.startsWith('race') && o.status === 'CONFIRMED').length;
   console.log(`Race: ${confirmedRacers} of 12 racers got a headlamp (5 in stock).`);
   const ok = final.every(({ v, s }) => s.quantity === expected(v).quantity && s.reservedQuantity === expected(v).reserved && s.availableQuantity >= 0) && confirmedRacers === 5;

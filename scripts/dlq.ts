@@ -56,7 +56,15 @@ async function describe(codec: Codec, topic: TopicDescriptor, l: DeadLetter): Pr
     const bytes = l.value ? `${l.value.subarray(0, 64).toString('hex')}${l.value.length > 64 ? '…' : ''} (${l.value.length} bytes)` : '(null)';
     body = `  value: cannot be decoded (${(error as Error).message})\n  bytes: ${bytes}`;
   }
-  return [`${topic.name}.dlq ${l.partition}:${l.offset}`, `  reason: ${l.reason}`, `  from: ${l.source.topic}[${l.source.partition}]@${l.source.offset}, by ${l.consumer}, at ${l.time}`, `  key: ${l.key ?? '(none)'}`, '  headers:', ...headers, body].join('\n');
+  return [
+    `${topic.name}.dlq ${l.partition}:${l.offset}`,
+    `  reason: ${l.reason}`,
+    `  from: ${l.source.topic}[${l.source.partition}]@${l.source.offset}, by ${l.consumer}, at ${l.time}`,
+    `  key: ${l.key ?? '(none)'}`,
+    '  headers:',
+    ...headers,
+    body,
+  ].join('\n');
 }
 
 runCli('dlq', async () => {

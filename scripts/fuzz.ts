@@ -71,27 +71,39 @@ async function ready(url: string, child: ChildProcess, timeoutMs = 180_000): Pro
 function fuzz(name: string, url: string, seed: string | undefined, reportDir: string, token: string): Promise<{ name: string; code: number; output: string }> {
   const args = [
     '--no-color',
-    '--config-file', CONFIG,
-    'run', `${url}/openapi.json`,
+    '--config-file',
+    CONFIG,
+    'run',
+    `${url}/openapi.json`,
     // An administrator's token, so that every operation is reachable.
-    '--header', `Authorization: Bearer ${token}`,
-    '--checks', CHECKS,
-    '--max-response-time', String(MAX_RESPONSE_SECONDS),
-    '--request-timeout', String(MAX_RESPONSE_SECONDS + 20),
-    '--max-examples', process.env.FUZZ_EXAMPLES ?? '20',
+    '--header',
+    `Authorization: Bearer ${token}`,
+    '--checks',
+    CHECKS,
+    '--max-response-time',
+    String(MAX_RESPONSE_SECONDS),
+    '--request-timeout',
+    String(MAX_RESPONSE_SECONDS + 20),
+    '--max-examples',
+    process.env.FUZZ_EXAMPLES ?? '20',
     ...(seed === undefined ? ['--generation-deterministic'] : ['--seed', seed]),
     // One worker: with two threads, CPython 3.11's ast.parse (which hypothesis
     // calls while describing strategies) can fail with "AST constructor
     // recursion depth mismatch" (cpython gh-106905). The three services still
     // run at once, in three processes.
-    '--workers', '1',
-    '--phases', 'examples,coverage,fuzzing,stateful',
+    '--workers',
+    '1',
+    '--phases',
+    'examples,coverage,fuzzing,stateful',
     // Live-update streams (Server-Sent Events) answer a known id with a stream
     // that never ends by design, which a fuzzer can only count as a hang;
     // test/int/live-updates.int.test.ts covers them.
-    '--exclude-path-regex', '/events$',
-    '--report', 'junit',
-    '--report-junit-path', path.join(reportDir, `${name}.xml`),
+    '--exclude-path-regex',
+    '/events$',
+    '--report',
+    'junit',
+    '--report-junit-path',
+    path.join(reportDir, `${name}.xml`),
   ];
   return new Promise((resolve) => {
     // Its working directory is the report dir: schemathesis keeps a cache (.schemathesis/) in it.
@@ -132,7 +144,18 @@ runCli('fuzz', async () => {
   const inventoryToken = await auth.tokenFor('product-service');
   const system = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     cwd: repoRoot,
-    env: { ...process.env, ...auth.env, INVENTORY_API_TOKEN: inventoryToken, TOPIC_PREFIX: prefix, DATA_DIR: dataDir, LOG_LEVEL: 'warn', LOG_FORMAT: 'json', PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order) },
+    env: {
+      ...process.env,
+      ...auth.env,
+      INVENTORY_API_TOKEN: inventoryToken,
+      TOPIC_PREFIX: prefix,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      PRODUCT_PORT: String(ports.product),
+      INVENTORY_PORT: String(ports.inventory),
+      ORDER_PORT: String(ports.order),
+    },
     stdio: ['ignore', fs.openSync(path.join(reportDir, 'system.log'), 'w'), fs.openSync(path.join(reportDir, 'system.log'), 'a')],
   });
   let failed = false;

@@ -43,7 +43,8 @@ async function main([command, ...rest]: string[]): Promise<void> {
       const state = result.startedBroker || result.startedRegistry ? 'started' : 'already running';
       console.log(`Kafka and schema registry${what} ${state} (${result.seconds.toFixed(1)}s): KAFKA_BROKERS=${stacks[mode].brokers} SCHEMA_REGISTRY_URL=${stacks[mode].registryUrl}`);
       if (mode === 'secure') console.log('connect as a principal with: eval "$(npm run -s kafka -- env <admin|registry|product|inventory|order>)"');
-      if (mode === 'cluster') console.log(`point the services at it with KAFKA_PROFILE=cluster (replication 3, min ISR 2) KAFKA_BROKERS=${stacks[mode].brokers} SCHEMA_REGISTRY_URL=${stacks[mode].registryUrl}`);
+      if (mode === 'cluster')
+        console.log(`point the services at it with KAFKA_PROFILE=cluster (replication 3, min ISR 2) KAFKA_BROKERS=${stacks[mode].brokers} SCHEMA_REGISTRY_URL=${stacks[mode].registryUrl}`);
       break;
     }
     case 'down':

@@ -26,7 +26,10 @@ export function headerFor(record: RecordSchema): string {
 
 /** inventory.events -> InventoryEvents */
 export function topicTypeName(topic: string): string {
-  return topic.split('.').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+  return topic
+    .split('.')
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('');
 }
 
 // Named types (enums, nested records) defined inside a schema, with the
@@ -49,7 +52,10 @@ function namedTypes(schema: unknown, namespace: string | undefined, out: Map<str
 }
 
 function namespaceIdentifier(namespace: string): string {
-  return namespace.split('.').map((p) => p[0]!.toUpperCase() + p.slice(1)).join('');
+  return namespace
+    .split('.')
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join('');
 }
 
 function generate(): string[] {

@@ -12,7 +12,5 @@ runCli('schemas', async () => {
   const started = Date.now();
   const registrations = await registerAll(registry, config.schemaRegistryUrl, config.topicPrefix);
   const ids = new Set(registrations.map((r) => r.id));
-  console.log(
-    `schemas: ${registrations.length} subjects registered (${ids.size} distinct schema ids) at ${config.schemaRegistryUrl} in ${((Date.now() - started) / 1000).toFixed(1)}s`,
-  );
+  console.log(`schemas: ${registrations.length} subjects registered (${ids.size} distinct schema ids) at ${config.schemaRegistryUrl} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 });

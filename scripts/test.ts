@@ -22,7 +22,14 @@ const SUITES: Record<string, { mode: StackMode; specs: string[] }> = {
   // read_committed, admin (topics, configs, offsets), the registry on the log.
   compat: {
     mode: 'plain',
-    specs: ['test/int/command-processor.int.test.ts', 'test/int/processor-failover.int.test.ts', 'test/int/checkout.int.test.ts', 'test/int/schema-registry.int.test.ts', 'test/int/topology.int.test.ts', 'test/int/dead-letters.int.test.ts'],
+    specs: [
+      'test/int/command-processor.int.test.ts',
+      'test/int/processor-failover.int.test.ts',
+      'test/int/checkout.int.test.ts',
+      'test/int/schema-registry.int.test.ts',
+      'test/int/topology.int.test.ts',
+      'test/int/dead-letters.int.test.ts',
+    ],
   },
 };
 
@@ -47,7 +54,7 @@ runCli('test', async () => {
   const suite = SUITES[flag ? flag.slice(2) : 'main']!;
   const stack = stacks[suite.mode];
   const embedded = !process.env.KAFKA_BROKERS;
-  if (suite.mode === 'cluster' && !embedded) throw new UsageError('the cluster suite kills and restarts the embedded cluster\'s nodes: unset KAFKA_BROKERS');
+  if (suite.mode === 'cluster' && !embedded) throw new UsageError("the cluster suite kills and restarts the embedded cluster's nodes: unset KAFKA_BROKERS");
   let startedStack = false;
   if (embedded) {
     const result = await up((line) => console.log(`[kafka] ${line}`), suite.mode);

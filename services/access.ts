@@ -3,17 +3,7 @@
 // do another's job: the order service reserves, releases and records sales; the
 // product service only reads stock; changing stock by hand is an administrator's.
 
-export const SCOPES = [
-  'catalog:read',
-  'catalog:write',
-  'inventory:read',
-  'inventory:reserve',
-  'inventory:release',
-  'inventory:sell',
-  'inventory:admin',
-  'orders:read',
-  'orders:write',
-] as const;
+export const SCOPES = ['catalog:read', 'catalog:write', 'inventory:read', 'inventory:reserve', 'inventory:release', 'inventory:sell', 'inventory:admin', 'orders:read', 'orders:write'] as const;
 
 export type Scope = (typeof SCOPES)[number];
 

@@ -212,7 +212,8 @@ export async function startKafkaStreamsPeer(options: PeerOptions): Promise<Peer>
       }
     });
   });
-  const failure = () => `Kafka Streams peer ${options.applicationId} ${exitCode !== undefined ? `exited (${signal ?? `code ${exitCode}`})` : `is ${state}`}${stderr.length ? `:\n${stderr.slice(-15).join('\n')}` : ''}`;
+  const failure = () =>
+    `Kafka Streams peer ${options.applicationId} ${exitCode !== undefined ? `exited (${signal ?? `code ${exitCode}`})` : `is ${state}`}${stderr.length ? `:\n${stderr.slice(-15).join('\n')}` : ''}`;
 
   const peer: Peer = {
     get pid() {

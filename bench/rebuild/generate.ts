@@ -50,10 +50,27 @@ export async function generateHistory(kafka: Kafka, codec: Codec, topics: Topics
   // The catalogue: two variants per product.
   for (let p = 0; p < variants / 2; p++) {
     const productId = `product-${p}`;
-    await w.emit(topics.productEvents, productId, { type: 'ProductCreated', data: { productId, version: 1, occurredAt: at, name: `Product ${p}`, description: `A product for the rebuild benchmark, number ${p}`, category: `category-${p % 20}`, currency: 'EUR' } });
+    await w.emit(topics.productEvents, productId, {
+      type: 'ProductCreated',
+      data: { productId, version: 1, occurredAt: at, name: `Product ${p}`, description: `A product for the rebuild benchmark, number ${p}`, category: `category-${p % 20}`, currency: 'EUR' },
+    });
     for (let v = 0; v < 2; v++) {
       const variantId = `variant-${p * 2 + v}`;
-      await w.emit(topics.productEvents, productId, { type: 'ProductVariantCreated', data: { productId, version: 2 + v, occurredAt: at, variantId, sku: `SKU-${p * 2 + v}`, priceMinor: 1000 + p, currency: 'EUR', attributes: { size: v ? 'L' : 'M' }, initialStock: 1000, lowStockThreshold: 10 } });
+      await w.emit(topics.productEvents, productId, {
+        type: 'ProductVariantCreated',
+        data: {
+          productId,
+          version: 2 + v,
+          occurredAt: at,
+          variantId,
+          sku: `SKU-${p * 2 + v}`,
+          priceMinor: 1000 + p,
+          currency: 'EUR',
+          attributes: { size: v ? 'L' : 'M' },
+          initialStock: 1000,
+          lowStockThreshold: 10,
+        },
+      });
     }
   }
 
@@ -71,7 +88,10 @@ export async function generateHistory(kafka: Kafka, codec: Codec, topics: Topics
         event = { type: 'InventoryRecordInitialized', data: { ...base, productId: `product-${Math.floor(i / 2)}`, sku: `SKU-${i}`, lowStockThreshold: 10, ...levels(), status: 'IN_STOCK' } };
       } else if (round % 2 === 1) {
         s.reserved += 2;
-        event = { type: 'StockReserved', data: { ...base, reservationId: `r-${i}-${round}`, orderId: `order-${(i + round) % 30_000}`, reservedUnits: 2, expiresAt: base.occurredAt + 900_000, ...levels() } };
+        event = {
+          type: 'StockReserved',
+          data: { ...base, reservationId: `r-${i}-${round}`, orderId: `order-${(i + round) % 30_000}`, reservedUnits: 2, expiresAt: base.occurredAt + 900_000, ...levels() },
+        };
       } else if (round % 4 === 2) {
         s.reserved -= 2;
         s.quantity -= 2;
@@ -89,11 +109,36 @@ export async function generateHistory(kafka: Kafka, codec: Codec, topics: Topics
   const orders = Math.floor(inventoryEvents / 5);
   for (let o = 0; o < orders; o++) {
     const orderId = `order-${o}`;
-    const lines = [0, 1].map((l) => ({ variantId: `variant-${(o * 2 + l) % variants}`, productId: `product-${((o * 2 + l) % variants) >> 1}`, sku: `SKU-${(o * 2 + l) % variants}`, quantity: 1 + l, unitPriceMinor: 1000, reservationId: `${orderId}.${l}` }));
+    const lines = [0, 1].map((l) => ({
+      variantId: `variant-${(o * 2 + l) % variants}`,
+      productId: `product-${((o * 2 + l) % variants) >> 1}`,
+      sku: `SKU-${(o * 2 + l) % variants}`,
+      quantity: 1 + l,
+      unitPriceMinor: 1000,
+      reservationId: `${orderId}.${l}`,
+    }));
     let version = 0;
     const base = () => ({ orderId, version: ++version, occurredAt: at });
-    await w.emit(topics.orderEvents, orderId, { type: 'OrderCreated', data: { ...base(), customerId: `c-${o % 1000}`, currency: 'EUR', lines, totalMinor: 3000, idempotencyKey: `k-${o}`, requestHash: 'h', priceNotes: [], sagaDeadline: at + 30_000, paymentDeadline: at + 900_000 } });
-    for (const l of lines) await w.emit(topics.orderEvents, orderId, { type: 'OrderLineReservationRecorded', data: { ...base(), variantId: l.variantId, reservationId: l.reservationId, outcome: 'RESERVED', availableQuantity: 100 } });
+    await w.emit(topics.orderEvents, orderId, {
+      type: 'OrderCreated',
+      data: {
+        ...base(),
+        customerId: `c-${o % 1000}`,
+        currency: 'EUR',
+        lines,
+        totalMinor: 3000,
+        idempotencyKey: `k-${o}`,
+        requestHash: 'h',
+        priceNotes: [],
+        sagaDeadline: at + 30_000,
+        paymentDeadline: at + 900_000,
+      },
+    });
+    for (const l of lines)
+      await w.emit(topics.orderEvents, orderId, {
+        type: 'OrderLineReservationRecorded',
+        data: { ...base(), variantId: l.variantId, reservationId: l.reservationId, outcome: 'RESERVED', availableQuantity: 100 },
+      });
     await w.emit(topics.orderEvents, orderId, { type: 'OrderConfirmed', data: base() });
     await w.emit(topics.orderEvents, orderId, { type: 'OrderPaid', data: { ...base(), amountMinor: 3000 } });
   }

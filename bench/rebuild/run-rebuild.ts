@@ -25,5 +25,15 @@ const events = [...plan.topics.values()].reduce((n, t) => n + t.partitions.reduc
 const started = process.hrtime.bigint();
 await rebuildProjections({ kafka, codec, service, topicPrefix: config.topicPrefix, registryUrl: config.schemaRegistryUrl, dataDir: config.dataDir, projections, source });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-console.log(JSON.stringify({ service, projections: projections.length, topics: [...plan.topics.keys()], events, seconds, eventsPerSecond: Math.round(events / seconds), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024) }));
+console.log(
+  JSON.stringify({
+    service,
+    projections: projections.length,
+    topics: [...plan.topics.keys()],
+    events,
+    seconds,
+    eventsPerSecond: Math.round(events / seconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+  }),
+);
 process.exit(0);

@@ -40,7 +40,8 @@ export function ensureKafkaJars(log: (line: string) => void): string {
   fs.mkdirSync(dir, { recursive: true });
   mvn(
     [
-      '-f', layout.mavenPom,
+      '-f',
+      layout.mavenPom,
       `-Dkafka.version=${KAFKA_VERSION}`,
       `-P${kafkaUsesLog4j2(KAFKA_VERSION) ? 'log4j2' : 'reload4j'}`,
       `${DEPENDENCY_PLUGIN}:copy-dependencies`,
@@ -62,11 +63,7 @@ export function ensureApicurio(log: (line: string) => void): string {
     fs.mkdirSync(dir, { recursive: true });
     const download = path.join(dir, 'download');
     mvn(
-      [
-        `${DESCRIPTORLESS_COPY_PLUGIN}:copy`,
-        `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`,
-        `-DoutputDirectory=${download}`,
-      ],
+      [`${DESCRIPTORLESS_COPY_PLUGIN}:copy`, `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:tar.gz:all`, `-DoutputDirectory=${download}`],
       `io.apicurio:apicurio-registry-app:${APICURIO_VERSION}`,
     );
     // Maven's own unpacker truncates the archive's long PAX file names; tar does not.

@@ -47,7 +47,9 @@ function serverProperties(stack: Stack, node: KafkaNode): string {
     ...(stack.mode === 'oauthbearer' ? oauthBearerServerProperties(stack) : {}),
     ...stack.serverOverrides,
   };
-  return `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`;
+  return `${Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\n')}\n`;
 }
 
 const LOG4J = `log4j.rootLogger=INFO, stdout

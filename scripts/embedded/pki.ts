@@ -52,13 +52,44 @@ export function ensurePki(dir: string, subject = 'broker'): Pki {
   const csr = path.join(dir, 'broker.csr');
   const crt = path.join(dir, 'broker.crt');
 
-  keytool(['-genkeypair', '-alias', 'ca', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '3650', '-dname', `CN=commerce-core local CA ${path.basename(dir)}`, '-ext', 'bc:c', '-ext', 'KU=keyCertSign,cRLSign', ...store(caStore)]);
+  keytool([
+    '-genkeypair',
+    '-alias',
+    'ca',
+    '-keyalg',
+    'RSA',
+    '-keysize',
+    '2048',
+    '-validity',
+    '3650',
+    '-dname',
+    `CN=commerce-core local CA ${path.basename(dir)}`,
+    '-ext',
+    'bc:c',
+    '-ext',
+    'KU=keyCertSign,cRLSign',
+    ...store(caStore),
+  ]);
   keytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', files.caPem, ...store(caStore)]);
   keytool(['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '825', '-dname', `CN=${subject}`, ...store(files.keystore)]);
   keytool(['-certreq', '-alias', 'broker', '-file', csr, ...store(files.keystore)]);
   keytool([
-    '-gencert', '-alias', 'ca', '-infile', csr, '-outfile', crt, '-rfc', '-validity', '825',
-    '-ext', 'SAN=ip:127.0.0.1,dns:localhost', '-ext', 'KU=digitalSignature,keyEncipherment', '-ext', 'EKU=serverAuth,clientAuth',
+    '-gencert',
+    '-alias',
+    'ca',
+    '-infile',
+    csr,
+    '-outfile',
+    crt,
+    '-rfc',
+    '-validity',
+    '825',
+    '-ext',
+    'SAN=ip:127.0.0.1,dns:localhost',
+    '-ext',
+    'KU=digitalSignature,keyEncipherment',
+    '-ext',
+    'EKU=serverAuth,clientAuth',
     ...store(caStore),
   ]);
   // The chain: the CA first, so the signed certificate can be attached to the key.
@@ -92,9 +123,28 @@ export function ensureServerCertificate(pki: Pki, name: string): ServerCertifica
   const csr = path.join(pki.dir, `${name}.csr`);
   fs.writeFileSync(csr, certificateRequest(`commerce-core ${name}`, privateKey, publicKey));
   keytool([
-    '-gencert', '-alias', 'ca', '-infile', csr, '-outfile', certFile, '-rfc', '-validity', '825',
-    '-ext', 'SAN=ip:127.0.0.1,dns:localhost', '-ext', 'KU=digitalSignature,keyEncipherment', '-ext', 'EKU=serverAuth',
-    '-keystore', path.join(pki.dir, 'ca.p12'), '-storetype', 'PKCS12', '-storepass', pki.password,
+    '-gencert',
+    '-alias',
+    'ca',
+    '-infile',
+    csr,
+    '-outfile',
+    certFile,
+    '-rfc',
+    '-validity',
+    '825',
+    '-ext',
+    'SAN=ip:127.0.0.1,dns:localhost',
+    '-ext',
+    'KU=digitalSignature,keyEncipherment',
+    '-ext',
+    'EKU=serverAuth',
+    '-keystore',
+    path.join(pki.dir, 'ca.p12'),
+    '-storetype',
+    'PKCS12',
+    '-storepass',
+    pki.password,
   ]);
   fs.rmSync(csr);
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

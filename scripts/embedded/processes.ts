@@ -70,17 +70,21 @@ export function portAnswers(port: number, host = '127.0.0.1'): Promise<boolean> 
   return new Promise((resolve) => {
     const socket = net.connect({ port, host });
     socket.setTimeout(1000);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
     socket.once('error', () => resolve(false));
   });
 }
 
 export async function requireFreePort(port: number, what: string): Promise<void> {
   if (await portAnswers(port)) {
-    throw new EmbeddedError(
-      `port ${port} (${what}) is held by a process this project did not start: stop it, point KAFKA_BROKERS/SCHEMA_REGISTRY_URL at it, ${COMPOSE_HINT}.`,
-    );
+    throw new EmbeddedError(`port ${port} (${what}) is held by a process this project did not start: stop it, point KAFKA_BROKERS/SCHEMA_REGISTRY_URL at it, ${COMPOSE_HINT}.`);
   }
 }
 
@@ -144,12 +148,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-export async function waitFor(
-  name: ProcessName,
-  pid: number,
-  timeoutMs: number,
-  probe: () => Promise<boolean>,
-): Promise<void> {
+export async function waitFor(name: ProcessName, pid: number, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (!alive(pid)) throw new EmbeddedError(`${name} exited during start-up. Last lines of ${logPath(name)}:\n${logTail(name)}`);

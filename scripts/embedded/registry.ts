@@ -69,7 +69,8 @@ export async function startRegistry(log: (line: string) => void, stack: Stack = 
   await ensureRegistryTopics(stack);
   log(`starting Apicurio Registry on ${stack.registryUrl} (log: ${logPath(stack.registry)})`);
   const pid = startDetached(stack.registry, [
-    '-Xms128m', '-Xmx512m',
+    '-Xms128m',
+    '-Xmx512m',
     '-Dapicurio.storage.kind=kafkasql',
     `-Dapicurio.kafkasql.bootstrap.servers=${stack.brokers}`,
     '-Dapicurio.kafkasql.topic.auto-create=false',
@@ -88,7 +89,8 @@ export async function startRegistry(log: (line: string) => void, stack: Stack = 
     // client that formats a schema differently (Confluent's serializers with
     // auto.register.schemas=false, another language's Avro library) finds it.
     '-Dapicurio.ccompat.use-canonical-hash=true',
-    '-jar', jar,
+    '-jar',
+    jar,
   ]);
   await waitFor(stack.registry, pid, 120_000, () => registryReady(stack.registryUrl));
   return { pid, started: true };

@@ -113,6 +113,12 @@ export function secureRegistryOptions(): string[] {
     'apicurio.kafka.common.ssl.truststore.type': 'PEM',
     'apicurio.kafka.common.ssl.truststore.location': pki.caPem,
   };
-  fs.writeFileSync(file, `${Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+  fs.writeFileSync(
+    file,
+    `${Object.entries(settings)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
   return [`-Dquarkus.config.locations=${file}`];
 }

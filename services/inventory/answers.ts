@@ -21,7 +21,12 @@ export function answers(topics: Topics) {
       case 'InventoryRecordInitialized':
         return [{ topic: topics.productCommands, message: { type: 'RecordInventoryReady', data: { productId: event.data.productId, variantId: event.data.productVariantId } } }];
       case 'InventorySetupFailed':
-        return [{ topic: topics.productCommands, message: { type: 'RecordInventorySetupFailed', data: { productId: event.data.productId, variantId: event.data.productVariantId, reason: event.data.reason } } }];
+        return [
+          {
+            topic: topics.productCommands,
+            message: { type: 'RecordInventorySetupFailed', data: { productId: event.data.productId, variantId: event.data.productVariantId, reason: event.data.reason } },
+          },
+        ];
       default:
         return [];
     }

@@ -24,6 +24,10 @@ export function countReservationOutcomes(metrics: Metrics): (decided: Decided) =
 
 /** inventory_retirements_blocked, counted at each scrape (from the stock read model). */
 export function gaugeBlockedRetirements(metrics: Metrics, count: () => number): void {
-  const gauge = new client.Gauge({ name: 'inventory_retirements_blocked', help: 'Variants deleted from the catalogue while stock was on hand, waiting for an operator', registers: [metrics.registry] });
+  const gauge = new client.Gauge({
+    name: 'inventory_retirements_blocked',
+    help: 'Variants deleted from the catalogue while stock was on hand, waiting for an operator',
+    registers: [metrics.registry],
+  });
   metrics.beforeScrape(() => gauge.set(count()));
 }

@@ -49,7 +49,14 @@ export const orderServiceWith = (readModels: typeof orderReadModels): ServiceDef
     const api = createApi(context, {
       port: settings.port,
       projections: readModels(topics),
-      routes: (deps) => orderRoutes({ topics, watchers, productDetails, sagas: createSagaAdmission((lateBefore) => orderQueries.openSagas(deps.read.db(ORDERS), lateBefore), settings.sagaLimits, { metrics }), ...deps }),
+      routes: (deps) =>
+        orderRoutes({
+          topics,
+          watchers,
+          productDetails,
+          sagas: createSagaAdmission((lateBefore) => orderQueries.openSagas(deps.read.db(ORDERS), lateBefore), settings.sagaLimits, { metrics }),
+          ...deps,
+        }),
       streams: (deps) => [live.stream(deps.read)],
       onEvent: (event) => {
         if (event.topic === topics.orderEvents.baseName && typeof event.data.orderId === 'string') watchers.notify(event.data.orderId);

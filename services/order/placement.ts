@@ -41,15 +41,36 @@ export function orderIdFor(customerId: string, idempotencyKey: string): string {
 
 /** Digest of what was asked: the same key with another request is a conflict, not a retry. */
 export function requestHashOf(request: Pick<CheckoutRequest, 'customerId' | 'items'>): string {
-  return crypto.createHash('sha256').update(JSON.stringify({ customerId: request.customerId, items: request.items })).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ customerId: request.customerId, items: request.items }))
+    .digest('hex');
 }
 
 function priceLine(item: CheckoutRequest['items'][number], copy: CopiedVariant | undefined, latest: VariantDetails | undefined): PlacedLine {
   if (latest?.found && latest.productId !== null && latest.sku !== null && latest.priceMinor !== null && latest.status !== null) {
-    return { variantId: item.variantId, productId: latest.productId, sku: latest.sku, quantity: item.quantity, unitPriceMinor: latest.priceMinor, currency: latest.currency, variantStatus: latest.status, priceSource: 'PRODUCT_SERVICE' };
+    return {
+      variantId: item.variantId,
+      productId: latest.productId,
+      sku: latest.sku,
+      quantity: item.quantity,
+      unitPriceMinor: latest.priceMinor,
+      currency: latest.currency,
+      variantStatus: latest.status,
+      priceSource: 'PRODUCT_SERVICE',
+    };
   }
   if (copy) {
-    return { variantId: item.variantId, productId: copy.productId, sku: copy.sku, quantity: item.quantity, unitPriceMinor: copy.priceMinor, currency: copy.currency, variantStatus: copy.status, priceSource: 'CATALOGUE_COPY' };
+    return {
+      variantId: item.variantId,
+      productId: copy.productId,
+      sku: copy.sku,
+      quantity: item.quantity,
+      unitPriceMinor: copy.priceMinor,
+      currency: copy.currency,
+      variantStatus: copy.status,
+      priceSource: 'CATALOGUE_COPY',
+    };
   }
   return { variantId: item.variantId, productId: null, sku: null, quantity: item.quantity, unitPriceMinor: null, currency: null, variantStatus: 'UNKNOWN', priceSource: null };
 }

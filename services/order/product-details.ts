@@ -23,12 +23,7 @@ export interface ProductDetails {
 /** Room for the request's own deadline to fire first, and clean up its waiter. */
 const MARGIN_MS = 250;
 
-export function createProductDetails(
-  client: RequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>,
-  policy: ResilienceSettings,
-  logger: Logger,
-  metrics?: Metrics,
-): ProductDetails {
+export function createProductDetails(client: RequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>, policy: ResilienceSettings, logger: Logger, metrics?: Metrics): ProductDetails {
   const resilience = createResilience('product-details', { ...policy, timeoutMs: policy.timeoutMs + MARGIN_MS }, logger, metrics);
   // A batched request serves many orders, so it carries no one order's correlation id.
   const lookup = createLookupBatcher<VariantDetails>(async (variantIds) => {

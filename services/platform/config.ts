@@ -18,9 +18,7 @@ export interface KafkaSecurity {
     | { mechanism: 'aws-msk-iam'; region: string };
 }
 
-export type HttpAuthConfig =
-  | { mode: 'jwt'; publicKeyFile: string; jwksUrl?: string; issuer: string; audience: string }
-  | { mode: 'off' };
+export type HttpAuthConfig = { mode: 'jwt'; publicKeyFile: string; jwksUrl?: string; issuer: string; audience: string } | { mode: 'off' };
 
 /** Who local tokens name as their issuer and audience (npm start mints them). */
 export const LOCAL_TOKEN_ISSUER = 'commerce-core-local';
@@ -83,7 +81,10 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
   const { env, problems, text, positive } = reader;
 
   const brokersRaw = text('KAFKA_BROKERS');
-  const brokers = (brokersRaw ?? DEFAULT_BROKERS).split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = (brokersRaw ?? DEFAULT_BROKERS)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   const badBrokers = brokers.filter((b) => !HOST_PORT.test(b) || Number(b.split(':')[1]) > 65535);
   if (brokers.length === 0 || badBrokers.length > 0) {
     problems.push(`KAFKA_BROKERS: '${brokersRaw}' is not a comma-separated list of host:port (e.g. 127.0.0.1:9092)`);
@@ -126,7 +127,10 @@ export function readPlatformConfig(reader: EnvReader): PlatformConfig {
   // MSK is reached over the network: plaintext there would send every event,
   // and any SASL password, in the clear.
   if (profile === 'msk') {
-    if (!security.ssl) problems.push("KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true (MSK's TLS listeners) and KAFKA_SASL_MECHANISM=scram-sha-512 with KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD, or KAFKA_SASL_MECHANISM=aws-msk-iam");
+    if (!security.ssl)
+      problems.push(
+        "KAFKA_PROFILE=msk: plaintext is refused; set KAFKA_SSL=true (MSK's TLS listeners) and KAFKA_SASL_MECHANISM=scram-sha-512 with KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD, or KAFKA_SASL_MECHANISM=aws-msk-iam",
+      );
     if (security.ssl && !security.ssl.rejectUnauthorized) problems.push('KAFKA_PROFILE=msk: KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused; the broker certificate must be verified');
     if (auth.mode === 'off') problems.push('KAFKA_PROFILE=msk: HTTP_AUTH=off is refused; the HTTP endpoints need bearer tokens');
   }
@@ -259,7 +263,7 @@ function awsRegion(text: (name: string) => string | undefined, problems: string[
   const explicit = text('KAFKA_AWS_REGION');
   const [name, region] = explicit !== undefined ? ['KAFKA_AWS_REGION', explicit] : inBrokers.length === 1 ? ['KAFKA_BROKERS', inBrokers[0]] : ['AWS_REGION', text('AWS_REGION')];
   if (region === undefined) {
-    problems.push('KAFKA_AWS_REGION: required with KAFKA_SASL_MECHANISM=aws-msk-iam (the MSK cluster\'s region, e.g. eu-west-1), unless AWS_REGION or the MSK broker host names give it');
+    problems.push("KAFKA_AWS_REGION: required with KAFKA_SASL_MECHANISM=aws-msk-iam (the MSK cluster's region, e.g. eu-west-1), unless AWS_REGION or the MSK broker host names give it");
     return undefined;
   }
   if (!AWS_REGION.test(region)) {

@@ -21,9 +21,7 @@ export const UNCHANGED = {
 export type UnchangedReason = (typeof UNCHANGED)[keyof typeof UNCHANGED];
 
 export type Decision<E, R extends string = string> =
-  | { outcome: 'accepted'; events: E[] }
-  | { outcome: 'unchanged'; reason: UnchangedReason; message: string }
-  | { outcome: 'rejected'; code: R; message: string };
+  { outcome: 'accepted'; events: E[] } | { outcome: 'unchanged'; reason: UnchangedReason; message: string } | { outcome: 'rejected'; code: R; message: string };
 
 /** Facts about the command that are not in its payload: when it was issued. */
 export interface CommandContext {

@@ -67,10 +67,13 @@ function timedOut(error: unknown): boolean {
 export function createResilience(dependency: string, settings: ResilienceSettings, logger: Logger, metrics?: Metrics): Resilient {
   const breaker = circuitBreaker(handleAll, { halfOpenAfter: settings.halfOpenAfterMs, breaker: new ConsecutiveBreaker(settings.breakAfter) });
   // An open circuit answers at once; retrying it would only delay the fallback.
-  const retries = retry(handleWhen((e) => !(e instanceof BrokenCircuitError)), {
-    maxAttempts: settings.attempts - 1,
-    backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
-  });
+  const retries = retry(
+    handleWhen((e) => !(e instanceof BrokenCircuitError)),
+    {
+      maxAttempts: settings.attempts - 1,
+      backoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 500 }),
+    },
+  );
   const perAttempt = timeout(settings.timeoutMs, TimeoutStrategy.Aggressive);
   const policy: IPolicy = wrap(retries, breaker, perAttempt);
   const gauge = metrics?.circuitState.labels(dependency);

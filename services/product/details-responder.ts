@@ -78,11 +78,13 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
     const reply = { type: 'ProductDetailsProvided' as const, data: { requestId, variants, answeredAt: Date.now() } };
     await producer!.send({
       topic: topics.productDetailsReplies.name,
-      messages: [{
-        key: requestId,
-        value: codec.encode(topics.productDetailsReplies, reply),
-        headers: toHeaders({ id: newId(), type: codec.fullName(topics.productDetailsReplies, reply.type), source: 'product', time: reply.data.answeredAt, correlationId, causationId: requestId }),
-      }],
+      messages: [
+        {
+          key: requestId,
+          value: codec.encode(topics.productDetailsReplies, reply),
+          headers: toHeaders({ id: newId(), type: codec.fullName(topics.productDetailsReplies, reply.type), source: 'product', time: reply.data.answeredAt, correlationId, causationId: requestId }),
+        },
+      ],
     });
   }
 

@@ -49,12 +49,24 @@ describe(`three-broker cluster (Kafka ${KAFKA_VERSION}, replication 3, min ISR 2
     codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [] });
     const ports = { inventory: await freePort(), product: await freePort(), order: await freePort() };
     for (const [name, port] of Object.entries(ports)) base[name as keyof typeof base] = `http://127.0.0.1:${port}`;
-    const common = { TOPIC_PREFIX: env.prefix, LOG_LEVEL: 'warn', INVENTORY_PORT: String(ports.inventory), PRODUCT_PORT: String(ports.product), ORDER_PORT: String(ports.order), INVENTORY_URL: base.inventory };
+    const common = {
+      TOPIC_PREFIX: env.prefix,
+      LOG_LEVEL: 'warn',
+      INVENTORY_PORT: String(ports.inventory),
+      PRODUCT_PORT: String(ports.product),
+      ORDER_PORT: String(ports.order),
+      INVENTORY_URL: base.inventory,
+    };
     for (const name of ['inventory', 'product', 'order']) children.push(startChild(`services/${name}/main.ts`, common, `cluster-${name}`));
     await allReady(120_000);
     // A small catalogue; four variants with little stock, so that some checkouts are refused.
     for (let p = 0; p < 6; p++) {
-      const res = await call(base.product, 'POST', '/api/v1/products', { name: `Cluster ${p}`, category: 'cluster', currency: 'EUR', variants: [0, 1].map((v) => ({ sku: `CL-${p}-${v}`, price: 10 + p, initialStock: p < 2 ? 150 : 100_000 })) });
+      const res = await call(base.product, 'POST', '/api/v1/products', {
+        name: `Cluster ${p}`,
+        category: 'cluster',
+        currency: 'EUR',
+        variants: [0, 1].map((v) => ({ sku: `CL-${p}-${v}`, price: 10 + p, initialStock: p < 2 ? 150 : 100_000 })),
+      });
       expect(res.status, JSON.stringify(res.body)).to.be.oneOf([201, 202]);
       await eventually(async () => {
         const view = await call(base.product, 'GET', `/api/v1/products/${res.body.id}`);
@@ -148,7 +160,9 @@ describe(`three-broker cluster (Kafka ${KAFKA_VERSION}, replication 3, min ISR 2
   };
 
   it('loses nothing when the broker leading most inventory partitions is killed, and recovers within 30 s', async () => {
-    const result = await underLoad('leader-kill', async () => killAndRestart(await busiestLeader(admin, [`${env.prefix}inventory.commands`, `${env.prefix}inventory.events`]), 'leads most inventory partitions'));
+    const result = await underLoad('leader-kill', async () =>
+      killAndRestart(await busiestLeader(admin, [`${env.prefix}inventory.commands`, `${env.prefix}inventory.events`]), 'leads most inventory partitions'),
+    );
     expect(result.checkoutsFlowAgainMs).to.be.below(30_000);
   });
 
@@ -159,7 +173,9 @@ describe(`three-broker cluster (Kafka ${KAFKA_VERSION}, replication 3, min ISR 2
   });
 
   it("loses nothing when the broker coordinating the inventory processor's group is killed", async () => {
-    const result = await underLoad('group-coordinator-kill', async () => killAndRestart(await coordinatorOf(admin, `${env.prefix}inventory-processor`, 'group'), 'coordinates the inventory processor group'));
+    const result = await underLoad('group-coordinator-kill', async () =>
+      killAndRestart(await coordinatorOf(admin, `${env.prefix}inventory-processor`, 'group'), 'coordinates the inventory processor group'),
+    );
     expect(result.checkoutsFlowAgainMs).to.be.below(30_000);
   });
 
@@ -184,8 +200,14 @@ describe(`three-broker cluster (Kafka ${KAFKA_VERSION}, replication 3, min ISR 2
 
 function writeFigures(figures: Figures[]): void {
   const seconds = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
-  const rows = figures.map((f) => `| ${f.scenario} | ${f.fault} | ${seconds(f.checkoutsFlowAgainMs)} | ${seconds(f.longestOutcomeGapMs)} | ${f.acknowledgedOrders} / ${f.acknowledgedReservations} | ${f.retried} | ${f.failed} | ${f.lost} | ${f.duplicates} | ${f.oversold} | ${f.versionGaps} |`);
-  record('cluster', { kafkaVersion: KAFKA_VERSION, ratePerSecond: { orders: RATE, reservations: RATE }, scenarios: figures }, `
+  const rows = figures.map(
+    (f) =>
+      `| ${f.scenario} | ${f.fault} | ${seconds(f.checkoutsFlowAgainMs)} | ${seconds(f.longestOutcomeGapMs)} | ${f.acknowledgedOrders} / ${f.acknowledgedReservations} | ${f.retried} | ${f.failed} | ${f.lost} | ${f.duplicates} | ${f.oversold} | ${f.versionGaps} |`,
+  );
+  record(
+    'cluster',
+    { kafkaVersion: KAFKA_VERSION, ratePerSecond: { orders: RATE, reservations: RATE }, scenarios: figures },
+    `
 ## Three-broker cluster under faults (\`npm run test:cluster\`)
 
 Kafka ${KAFKA_VERSION}, three KRaft nodes (each broker and controller) on this machine, replication 3, min ISR 2; the three services as separate processes; ${RATE} checkouts/s and ${RATE} reservations/s over HTTP throughout, each retried with its idempotency key until acknowledged.
@@ -194,5 +216,6 @@ Kafka ${KAFKA_VERSION}, three KRaft nodes (each broker and controller) on this m
 | scenario | fault | checkouts flow again | longest gap between outcomes | acknowledged orders / reservations | retried | failed | lost | duplicates | oversold | version gaps |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
-`);
+`,
+  );
 }

@@ -20,8 +20,16 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('confirms a multi-line order, pricing each line from the catalogue', async () => {
-    const { variantIds: [a, b] } = await createSellable(system, 'Tent', [{ sku: 'TENT-2P', price: 199.99, initialStock: 5 }, { sku: 'TENT-PEG', price: 0.5, initialStock: 100 }]);
-    const placed = await placeOrder(system, 'alice', [{ variantId: a!, quantity: 1 }, { variantId: b!, quantity: 12 }]);
+    const {
+      variantIds: [a, b],
+    } = await createSellable(system, 'Tent', [
+      { sku: 'TENT-2P', price: 199.99, initialStock: 5 },
+      { sku: 'TENT-PEG', price: 0.5, initialStock: 100 },
+    ]);
+    const placed = await placeOrder(system, 'alice', [
+      { variantId: a!, quantity: 1 },
+      { variantId: b!, quantity: 12 },
+    ]);
     expect(placed.status).to.equal(202);
     expect(placed.body).to.include({ status: 'PENDING' });
     expect(placed.headers.get('location')).to.equal(`/api/v1/orders/${placed.body.orderId}`);
@@ -38,9 +46,17 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
     expect(items.body).to.have.length(2);
   });
 
-  it('rejects an order with one line short, naming it, and gives the other lines\' stock back', async () => {
-    const { variantIds: [plenty, scarce] } = await createSellable(system, 'Stove', [{ sku: 'STOVE', price: 49, initialStock: 10 }, { sku: 'GAS', price: 5, initialStock: 2 }]);
-    const placed = await placeOrder(system, 'bob', [{ variantId: plenty!, quantity: 3 }, { variantId: scarce!, quantity: 5 }]);
+  it("rejects an order with one line short, naming it, and gives the other lines' stock back", async () => {
+    const {
+      variantIds: [plenty, scarce],
+    } = await createSellable(system, 'Stove', [
+      { sku: 'STOVE', price: 49, initialStock: 10 },
+      { sku: 'GAS', price: 5, initialStock: 2 },
+    ]);
+    const placed = await placeOrder(system, 'bob', [
+      { variantId: plenty!, quantity: 3 },
+      { variantId: scarce!, quantity: 5 },
+    ]);
     const order = await settle(system, placed.body.orderId);
     expect(order.status).to.equal('REJECTED');
     expect(order.reason).to.equal('INSUFFICIENT_STOCK');
@@ -54,7 +70,9 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('cancel restores stock; pay moves reserved units to sold; return restocks', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Lamp', [{ sku: 'LAMP', price: 30, initialStock: 10 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Lamp', [{ sku: 'LAMP', price: 30, initialStock: 10 }]);
     const toCancel = await placeOrder(system, 'carol', [{ variantId: v!, quantity: 4 }]);
     await settle(system, toCancel.body.orderId);
     expect(await stock(system, v!)).to.include({ reservedQuantity: 4, availableQuantity: 6 });
@@ -77,11 +95,16 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
     const tooMany = await call(system.order.base, 'POST', `/api/v1/orders/${toPay.body.orderId}/return`, { items: [{ variantId: v, quantity: 2 }] });
     expect(tooMany.status).to.equal(422);
     const movements = await call(system.inventory.base, 'GET', `/api/v1/reports/stock-movements?productVariantId=${v}`);
-    expect(movements.body.map((m: { changeType: string; delta: number }) => [m.changeType, m.delta])).to.deep.equal([['RETURN', 2], ['SALE', -3]]);
+    expect(movements.body.map((m: { changeType: string; delta: number }) => [m.changeType, m.delta])).to.deep.equal([
+      ['RETURN', 2],
+      ['SALE', -3],
+    ]);
   });
 
   it('never oversells when concurrent orders race for the last units', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Rare kettle', [{ sku: 'RARE', price: 80, initialStock: 5 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Rare kettle', [{ sku: 'RARE', price: 80, initialStock: 5 }]);
     const placed = await Promise.all(Array.from({ length: 20 }, (_, i) => placeOrder(system, `racer-${i}`, [{ variantId: v!, quantity: 1 }])));
     const orders = await Promise.all(placed.map((p) => settle(system, p.body.orderId)));
     expect(orders.filter((o) => o.status === 'CONFIRMED')).to.have.length(5);
@@ -90,7 +113,9 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('returns the same order for the same Idempotency-Key, and refuses the key for another request', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Mat', [{ sku: 'MAT', price: 20, initialStock: 10 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Mat', [{ sku: 'MAT', price: 20, initialStock: 10 }]);
     const first = await placeOrder(system, 'dave', [{ variantId: v!, quantity: 2 }], 'key-1');
     expect(first.status).to.equal(202);
     const again = await placeOrder(system, 'dave', [{ variantId: v!, quantity: 2 }], 'key-1');
@@ -110,8 +135,14 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('refuses unknown and discontinued variants and quantities under 1, naming the line', async () => {
-    const { productId, variantIds: [v] } = await createSellable(system, 'Old chair', [{ sku: 'CHAIR', price: 60, initialStock: 3 }]);
-    const unknown = await placeOrder(system, 'erin', [{ variantId: v!, quantity: 1 }, { variantId: 'no-such-variant', quantity: 1 }]);
+    const {
+      productId,
+      variantIds: [v],
+    } = await createSellable(system, 'Old chair', [{ sku: 'CHAIR', price: 60, initialStock: 3 }]);
+    const unknown = await placeOrder(system, 'erin', [
+      { variantId: v!, quantity: 1 },
+      { variantId: 'no-such-variant', quantity: 1 },
+    ]);
     expect(unknown.status).to.equal(422);
     expect(unknown.body).to.include({ error: 'INVALID_ORDER', message: 'items[1]: unknown variant no-such-variant' });
     const zero = await placeOrder(system, 'erin', [{ variantId: v!, quantity: 0 }]);
@@ -126,7 +157,10 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('flags open orders when a product is discontinued', async () => {
-    const { productId, variantIds: [v] } = await createSellable(system, 'Hammock', [{ sku: 'HAMMOCK', price: 45, initialStock: 5 }]);
+    const {
+      productId,
+      variantIds: [v],
+    } = await createSellable(system, 'Hammock', [{ sku: 'HAMMOCK', price: 45, initialStock: 5 }]);
     const placed = await placeOrder(system, 'frank', [{ variantId: v!, quantity: 1 }]);
     await settle(system, placed.body.orderId);
     await call(system.product.base, 'POST', `/api/v1/products/${productId}/discontinue`);
@@ -139,7 +173,9 @@ describe('checkout saga over HTTP (real broker, three services)', function () {
   });
 
   it('long-polls until the order reaches a status, and returns at the timeout otherwise', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Pillow', [{ sku: 'PILLOW', price: 15, initialStock: 5 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Pillow', [{ sku: 'PILLOW', price: 15, initialStock: 5 }]);
     const placed = await placeOrder(system, 'gina', [{ variantId: v!, quantity: 1 }]);
     const confirmed = await call(system.order.base, 'GET', `/api/v1/orders/${placed.body.orderId}?waitFor=CONFIRMED&timeoutMs=20000`);
     expect(confirmed.body.status).to.equal('CONFIRMED');

@@ -74,10 +74,7 @@ describe('inventory command processor (real broker)', function () {
       )
     ).flat();
     const outcomeTypes = ['StockReserved', 'ReservationRejected', 'CommandRejected'];
-    const events = byVariant(
-      await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => byVariant(all, variant).filter((e) => outcomeTypes.includes(e.type)).length >= 500),
-      variant,
-    );
+    const events = byVariant(await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => byVariant(all, variant).filter((e) => outcomeTypes.includes(e.type)).length >= 500), variant);
     const outcomes = events.filter((e) => outcomeTypes.includes(e.type));
     expect(outcomes.filter((e) => e.type === 'StockReserved')).to.have.length(50);
     expect(outcomes.filter((e) => e.type === 'ReservationRejected')).to.have.length(450);
@@ -102,10 +99,7 @@ describe('inventory command processor (real broker)', function () {
     await s.send(env.topics.inventoryCommands, { type: 'InitializeInventory', data: { productVariantId: variant, productId: 'p', sku: 'EXP', initialStock: 10, lowStockThreshold: 2 } });
     await s.send(env.topics.inventoryCommands, { type: 'ReserveStock', data: { productVariantId: variant, reservationId: 'short', orderId: null, quantity: 4, ttlSeconds: 1 } });
     await s.send(env.topics.inventoryCommands, { type: 'ReserveStock', data: { productVariantId: variant, reservationId: 'long', orderId: null, quantity: 3, ttlSeconds: 3600 } });
-    const events = byVariant(
-      await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => byVariant(all, variant).some((e) => e.type === 'ReservationExpired'), 30_000),
-      variant,
-    );
+    const events = byVariant(await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => byVariant(all, variant).some((e) => e.type === 'ReservationExpired'), 30_000), variant);
     const expired = events.filter((e) => e.type === 'ReservationExpired');
     expect(expired).to.have.length(1);
     expect(expired[0]!.data).to.include({ reservationId: 'short', releasedUnits: 4, quantity: 10, reservedQuantity: 3, availableQuantity: 7 });

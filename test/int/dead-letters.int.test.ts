@@ -89,7 +89,11 @@ describe('dead letters (real broker, three services)', function () {
         // Every partition, so good messages behind the poison prove the consumer went on.
         for (let partition = 0; partition < topic.partitions; partition++) {
           for (const { kind, value } of await poisonFor(env, topic)) {
-            const [meta] = await producer.send({ topic: topic.name, acks: -1, messages: [{ key: `poison-${partition}`, value, partition, headers: toHeaders({ id: newId(), type: 'poison', source: 'test', time: Date.now(), correlationId: newId() }) }] });
+            const [meta] = await producer.send({
+              topic: topic.name,
+              acks: -1,
+              messages: [{ key: `poison-${partition}`, value, partition, headers: toHeaders({ id: newId(), type: 'poison', source: 'test', time: Date.now(), correlationId: newId() }) }],
+            });
             sent.push({ topic, partition, offset: meta!.baseOffset!, kind, expected });
           }
         }
@@ -146,7 +150,8 @@ describe('dead letters (real broker, three services)', function () {
       await createSellable(system, 'Blessed lamp', [{ sku: 'BL-1', price: 10 }]);
       await eventually(() => expect(translated).to.include('Blessed lamp'), 60_000);
       // (It also dead-letters the poison the first test left on the topic.)
-      const mine = (l: ReadMessage) => headerText(l.headers, DLQ_HEADER.consumer) === `${env.prefix}cursed-translator` && headerText(l.headers, DLQ_HEADER.reason) === 'translation kept failing after 5 attempts';
+      const mine = (l: ReadMessage) =>
+        headerText(l.headers, DLQ_HEADER.consumer) === `${env.prefix}cursed-translator` && headerText(l.headers, DLQ_HEADER.reason) === 'translation kept failing after 5 attempts';
       const letters = await readTopic(env.config, `${env.topics.productEvents.name}.dlq`, (ls) => ls.some(mine));
       expect(letters.filter(mine)).to.have.length(1);
     } finally {
@@ -184,7 +189,8 @@ describe('dead letters (real broker, three services)', function () {
       await createSellable(system, 'Haunted chair', [{ sku: 'HC-1', price: 10 }]);
       await createSellable(system, 'Sturdy chair', [{ sku: 'SC-1', price: 10 }]);
       await eventually(() => expect(runner.db('fragile').prepare("SELECT name FROM names WHERE name = 'Sturdy chair'").get()).to.not.equal(undefined), 60_000);
-      const mine = (l: ReadMessage) => headerText(l.headers, DLQ_HEADER.consumer) === 'fragile-test-read-models' && headerText(l.headers, DLQ_HEADER.reason) === 'projection fragile kept failing: refusing Haunted chair';
+      const mine = (l: ReadMessage) =>
+        headerText(l.headers, DLQ_HEADER.consumer) === 'fragile-test-read-models' && headerText(l.headers, DLQ_HEADER.reason) === 'projection fragile kept failing: refusing Haunted chair';
       const letters = await readTopic(env.config, `${env.topics.productEvents.name}.dlq`, (ls) => ls.some(mine));
       expect(letters.filter(mine)).to.have.length(1);
     } finally {
@@ -202,12 +208,19 @@ describe('dead letters (real broker, three services)', function () {
     const value = codec.encode(topic, { type: 'ReserveStock', data: { productVariantId: variant, reservationId, orderId: null, quantity: 3, ttlSeconds: null } });
     const producer = kafkaFor(env.config).producer();
     await producer.connect();
-    await producer.send({ topic: topic.name, acks: -1, messages: [{ key: variant, value, partition: wrong, headers: toHeaders({ id: newId(), type: codec.fullName(topic, 'ReserveStock'), source: 'test', time: Date.now(), correlationId: 'replay-story' }) }] });
+    await producer.send({
+      topic: topic.name,
+      acks: -1,
+      messages: [
+        { key: variant, value, partition: wrong, headers: toHeaders({ id: newId(), type: codec.fullName(topic, 'ReserveStock'), source: 'test', time: Date.now(), correlationId: 'replay-story' }) },
+      ],
+    });
     await producer.disconnect();
     await readTopic(env.config, `${topic.name}.dlq`, (ls) => ls.some((l) => /belongs to partition/.test(headerText(l.headers, DLQ_HEADER.reason) ?? '')));
     expect((await stock(system, variant)).reservedQuantity).to.equal(0);
 
-    const dlq = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { encoding: 'utf8', env: { ...process.env, TOPIC_PREFIX: env.prefix, LOG_LEVEL: 'error' } });
+    const dlq = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dlq.ts', ...args], { encoding: 'utf8', env: { ...process.env, TOPIC_PREFIX: env.prefix, LOG_LEVEL: 'error' } });
     const listed = dlq('list');
     expect(listed.status, listed.stderr).to.equal(0);
     expect(listed.stdout, listed.stdout).to.match(new RegExp(`${env.prefix.replace(/\./g, '\\.')}inventory\\.commands\\.dlq\\s+19 letters\\s+19 not replayed`));

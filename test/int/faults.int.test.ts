@@ -168,10 +168,22 @@ describe('SIGTERM under load (inventory as a separate process)', function () {
       const seen = await readEvents(env.config, codec, env.topics.orderEvents, () => true, 10_000);
       const stories = [...accepted.keys()]
         .filter((id) => !seen.some((e) => e.type === 'OrderConfirmed' && e.data.orderId === id))
-        .map((id) => `${id}: ${seen.filter((e) => (e.data as { orderId?: string }).orderId === id).map((e) => `${e.type}${e.type === 'OrderRejected' ? ` (${(e.data as { reason: string }).reason})` : ''}`).join(', ') || 'no event'}`);
+        .map(
+          (id) =>
+            `${id}: ${
+              seen
+                .filter((e) => (e.data as { orderId?: string }).orderId === id)
+                .map((e) => `${e.type}${e.type === 'OrderRejected' ? ` (${(e.data as { reason: string }).reason})` : ''}`)
+                .join(', ') || 'no event'
+            }`,
+        );
       throw new Error(`${error.message}; not confirmed: ${stories.join('; ')}`);
     });
-    for (const id of accepted.keys()) expect(orderEvents.filter((e) => e.type === 'OrderCreated' && e.data.orderId === id), id).to.have.length(1);
+    for (const id of accepted.keys())
+      expect(
+        orderEvents.filter((e) => e.type === 'OrderCreated' && e.data.orderId === id),
+        id,
+      ).to.have.length(1);
     // The read models converge on the log.
     let units = 0;
     for (const [id, quantity] of accepted) {

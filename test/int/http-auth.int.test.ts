@@ -29,12 +29,24 @@ describe('HTTP bearer tokens, scopes and rate limits (services as processes)', f
     base.product = `http://127.0.0.1:${ports.product}`;
     base.inventory = `http://127.0.0.1:${ports.inventory}`;
     // Writes wait for their outcome as long as the test does: every answer here is a decided one, never 202.
-    const common = { TOPIC_PREFIX: env.prefix, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), RATE_LIMIT_WRITES_PER_MINUTE: String(WRITES_PER_MINUTE), COMMAND_TIMEOUT_MS: '60000' };
+    const common = {
+      TOPIC_PREFIX: env.prefix,
+      PRODUCT_PORT: String(ports.product),
+      INVENTORY_PORT: String(ports.inventory),
+      RATE_LIMIT_WRITES_PER_MINUTE: String(WRITES_PER_MINUTE),
+      COMMAND_TIMEOUT_MS: '60000',
+    };
     inventory = startChild('services/inventory/main.ts', common, 'auth-inventory');
     product = startChild('services/product/main.ts', common, 'auth-product');
     for (const url of Object.values(base)) await eventually(async () => expect((await call(url, 'GET', '/health/ready', undefined, { authorization: '' })).status).to.equal(200), 90_000);
     for (const identity of ['admin', 'storefront', 'order-service', 'product-service']) tokens[identity] = await testAuth.tokenFor(identity);
-    const created = await call(base.product, 'POST', '/api/v1/products', { name: 'Auth lamp', currency: 'EUR', variants: [{ sku: `AUTH-${env.prefix}`, price: 10, initialStock: 100 }] }, bearer(tokens.admin!));
+    const created = await call(
+      base.product,
+      'POST',
+      '/api/v1/products',
+      { name: 'Auth lamp', currency: 'EUR', variants: [{ sku: `AUTH-${env.prefix}`, price: 10, initialStock: 100 }] },
+      bearer(tokens.admin!),
+    );
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     variantId = created.body.variants[0].id;
     await eventually(async () => expect((await call(base.inventory, 'GET', `/api/v1/inventory/${variantId}`)).status).to.equal(200), 30_000);
@@ -128,7 +140,10 @@ describe('HTTP bearer tokens, scopes and rate limits (services as processes)', f
       statuses.push(res.status);
       if (res.status === 429) limited ??= res;
     }
-    expect(statuses.slice(0, WRITES_PER_MINUTE - 2).every((s) => s === 200), statuses.join(',')).to.equal(true);
+    expect(
+      statuses.slice(0, WRITES_PER_MINUTE - 2).every((s) => s === 200),
+      statuses.join(','),
+    ).to.equal(true);
     expect(limited, statuses.join(',')).to.not.equal(undefined);
     expect(limited!.body.error).to.equal('RATE_LIMITED');
     expect(Number(limited!.headers.get('retry-after'))).to.be.greaterThan(0);

@@ -39,7 +39,18 @@ describe('inventory over HTTP (real broker)', function () {
     await publish([
       {
         type: 'ProductVariantCreated',
-        data: { productId: 'prod-1', version: ++productVersion, occurredAt: Date.now(), variantId, sku: `SKU-${variantId}`, priceMinor, currency: 'EUR', attributes: {}, initialStock, lowStockThreshold },
+        data: {
+          productId: 'prod-1',
+          version: ++productVersion,
+          occurredAt: Date.now(),
+          variantId,
+          sku: `SKU-${variantId}`,
+          priceMinor,
+          currency: 'EUR',
+          attributes: {},
+          initialStock,
+          lowStockThreshold,
+        },
       },
     ]);
     await eventually(async () => expect((await call(inventory.base, 'GET', `/api/v1/inventory/${variantId}`)).status).to.equal(200), 30_000);
@@ -84,7 +95,9 @@ describe('inventory over HTTP (real broker)', function () {
     const view = await call(inventory.base, 'GET', '/api/v1/inventory/v-race');
     expect(view.body).to.include({ quantity: 50, reservedQuantity: 50, availableQuantity: 0, status: 'OUT_OF_STOCK' });
 
-    const events = (await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => all.filter((e) => e.key === 'v-race' && (e.type === 'StockReserved' || e.type === 'ReservationRejected')).length >= 500)).filter((e) => e.key === 'v-race');
+    const events = (
+      await readEvents(env.config, codec, env.topics.inventoryEvents, (all) => all.filter((e) => e.key === 'v-race' && (e.type === 'StockReserved' || e.type === 'ReservationRejected')).length >= 500)
+    ).filter((e) => e.key === 'v-race');
     expect(events.filter((e) => e.type === 'StockReserved')).to.have.length(50);
     // (b) versions of the variant run 1..n with no gap and no repeat
     const versions = events.flatMap((e) => ('version' in e.data ? [e.data.version] : []));
@@ -136,7 +149,10 @@ describe('inventory over HTTP (real broker)', function () {
     expect(oversell.body.error).to.equal('INSUFFICIENT_STOCK');
 
     const movements = await call(inventory.base, 'GET', '/api/v1/reports/stock-movements?productVariantId=v-ops');
-    expect(movements.body.map((m: { changeType: string; delta: number }) => [m.changeType, m.delta])).to.deep.equal([['DAMAGE', -5], ['SALE', -3]]);
+    expect(movements.body.map((m: { changeType: string; delta: number }) => [m.changeType, m.delta])).to.deep.equal([
+      ['DAMAGE', -5],
+      ['SALE', -3],
+    ]);
     const low = await call(inventory.base, 'GET', '/api/v1/reports/low-stock');
     expect(low.body.map((v: { productVariantId: string }) => v.productVariantId)).to.include('v-ops');
     const value = await eventually(async () => {
@@ -195,7 +211,9 @@ describe('inventory over HTTP (real broker)', function () {
   it('discontinues and retires variants from catalogue events', async () => {
     await createVariant('v-gone', 2);
     await call(inventory.base, 'POST', '/api/v1/inventory/v-gone/reserve', { quantity: 1, reservationId: 'kept' });
-    await publish([{ type: 'ProductVariantUpdated', data: { productId: 'prod-1', version: ++productVersion, occurredAt: Date.now(), variantId: 'v-gone', sku: 'SKU-v-gone', status: 'DISCONTINUED', reason: null } }]);
+    await publish([
+      { type: 'ProductVariantUpdated', data: { productId: 'prod-1', version: ++productVersion, occurredAt: Date.now(), variantId: 'v-gone', sku: 'SKU-v-gone', status: 'DISCONTINUED', reason: null } },
+    ]);
     await eventually(async () => expect((await call(inventory.base, 'GET', '/api/v1/inventory/v-gone')).body.status).to.equal('DISCONTINUED'));
     const refused = await call(inventory.base, 'POST', '/api/v1/inventory/v-gone/reserve', { quantity: 1 });
     expect(refused.status).to.equal(409);

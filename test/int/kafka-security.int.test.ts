@@ -107,16 +107,21 @@ const described = (error: Error) => {
     consumer.on(consumer.events.CRASH, (e) => (crashed = e.payload.error));
     await consumer.connect();
     try {
-      const error = await failure((async () => {
-        await consumer.subscribe({ topics: [env.topics.productCommands.name], fromBeginning: true });
-        await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.key)) });
-        await eventually(() => expect(crashed).to.not.equal(undefined), 30_000);
-        throw crashed ?? new Error('no crash');
-      })());
+      const error = await failure(
+        (async () => {
+          await consumer.subscribe({ topics: [env.topics.productCommands.name], fromBeginning: true });
+          await consumer.run({ eachMessage: async ({ message }) => void seen.push(String(message.key)) });
+          await eventually(() => expect(crashed).to.not.equal(undefined), 30_000);
+          throw crashed ?? new Error('no crash');
+        })(),
+      );
       expect(described(error)).to.match(/TOPIC_AUTHORIZATION_FAILED|Not authorized/i);
       expect(seen).to.deep.equal([]);
       // The order principal does read what it consumes.
-      const offsets = await kafka.admin().fetchTopicOffsets(env.topics.productEvents.name).catch((e: Error) => e);
+      const offsets = await kafka
+        .admin()
+        .fetchTopicOffsets(env.topics.productEvents.name)
+        .catch((e: Error) => e);
       expect(offsets).to.not.be.instanceOf(Error);
     } finally {
       await consumer.disconnect();
@@ -130,7 +135,13 @@ const described = (error: Error) => {
     before(async () => {
       const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
       for (const name of ['product', 'inventory', 'order'] as const) base[name] = `http://127.0.0.1:${ports[name]}`;
-      const common = { TOPIC_PREFIX: env.prefix, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order), DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'secure-')) };
+      const common = {
+        TOPIC_PREFIX: env.prefix,
+        PRODUCT_PORT: String(ports.product),
+        INVENTORY_PORT: String(ports.inventory),
+        ORDER_PORT: String(ports.order),
+        DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'secure-')),
+      };
       for (const name of ['inventory', 'product', 'order'] as const) {
         children.push(startChild(`services/${name}/main.ts`, { ...common, ...secureClientEnv(name) }, `secure-${name}`));
       }

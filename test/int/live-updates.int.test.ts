@@ -42,7 +42,9 @@ function watch<T>(url: string, names: string[], options: { lastEventId?: string;
       if (e instanceof MessageEvent) events.push({ id: e.lastEventId, event: name, data: JSON.parse(String(e.data)) });
     });
   }
-  source.addEventListener('error', (e) => errors.push({ code: 'code' in e && typeof e.code === 'number' ? e.code : undefined, message: 'message' in e && typeof e.message === 'string' ? e.message : undefined }));
+  source.addEventListener('error', (e) =>
+    errors.push({ code: 'code' in e && typeof e.code === 'number' ? e.code : undefined, message: 'message' in e && typeof e.message === 'string' ? e.message : undefined }),
+  );
   return { source, events, requests, errors };
 }
 
@@ -71,7 +73,16 @@ describe('live updates over server-sent events (real broker, EventSource)', func
     await startInventoryProcessor();
     const product = await startInProcess(productService, env.prefix, { INVENTORY_URL: inventory.base });
     const order = await startInProcess(orderService, env.prefix, { ORDER_SAGA_TIMEOUT_MS: '120000' });
-    system = { inventory, product, order, stop: async () => { await order.stop(); await product.stop(); await inventory.stop(); } };
+    system = {
+      inventory,
+      product,
+      order,
+      stop: async () => {
+        await order.stop();
+        await product.stop();
+        await inventory.stop();
+      },
+    };
   });
   afterEach(() => {
     for (const s of sources.splice(0)) s.close();
@@ -84,7 +95,9 @@ describe('live updates over server-sent events (real broker, EventSource)', func
   });
 
   it("streams an order from PENDING until it settles, and a variant's stock as it is reserved and sold", async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Lantern', [{ sku: 'LANTERN', price: 25, initialStock: 10 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Lantern', [{ sku: 'LANTERN', price: 25, initialStock: 10 }]);
     const stock = track(watch<StockEvent>(`${system.inventory.base}/api/v1/inventory/${v}/events`, ['stock']));
     await eventually(() => expect(stock.events).to.have.length(1), 20_000);
     expect(stock.events[0]!.data).to.include({ productVariantId: v, quantity: 10, reservedQuantity: 0, availableQuantity: 10, version: Number(stock.events[0]!.id) });
@@ -119,7 +132,14 @@ describe('live updates over server-sent events (real broker, EventSource)', func
     const paid = order.events[2]!;
     expect(paid.data).to.include({ type: 'OrderPaid', settled: true });
     // The stream ended; EventSource came back with the last id it had and was told 204: it stops.
-    await eventually(() => expect(order.requests).to.deep.equal([{ lastEventId: undefined, status: 200 }, { lastEventId: paid.id, status: 204 }]), 20_000);
+    await eventually(
+      () =>
+        expect(order.requests).to.deep.equal([
+          { lastEventId: undefined, status: 200 },
+          { lastEventId: paid.id, status: 204 },
+        ]),
+      20_000,
+    );
     expect(order.source.readyState).to.equal(EventSource.CLOSED);
     expect(order.events).to.have.length(3);
     await eventually(() => expect(stock.events.at(-1)?.data).to.include({ quantity: 8, reservedQuantity: 0, availableQuantity: 8 }), 20_000);
@@ -135,7 +155,9 @@ describe('live updates over server-sent events (real broker, EventSource)', func
   });
 
   it('resumes from Last-Event-ID: only what is newer, and 204 to a client that had the end', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Rare lamp', [{ sku: 'RARE-LAMP', price: 90, initialStock: 1 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Rare lamp', [{ sku: 'RARE-LAMP', price: 90, initialStock: 1 }]);
     const placed = await placeOrder(system, 'mia', [{ variantId: v!, quantity: 3 }]);
     const rejected = await settle(system, placed.body.orderId);
     expect(rejected.status).to.equal('REJECTED');
@@ -146,7 +168,10 @@ describe('live updates over server-sent events (real broker, EventSource)', func
     expect(behind.events.map((e) => [e.id, e.data])).to.deep.equal([
       [String(rejected.version), { orderId: placed.body.orderId, type: 'Snapshot', status: 'REJECTED', version: rejected.version, settled: true, reason: 'INSUFFICIENT_STOCK' }],
     ]);
-    expect(behind.requests).to.deep.equal([{ lastEventId: '1', status: 200 }, { lastEventId: String(rejected.version), status: 204 }]);
+    expect(behind.requests).to.deep.equal([
+      { lastEventId: '1', status: 200 },
+      { lastEventId: String(rejected.version), status: 204 },
+    ]);
 
     const upToDate = track(watch<OrderStatusEvent>(url, ['status'], { lastEventId: String(rejected.version) }));
     await eventually(() => expect(upToDate.errors.map((e) => e.code)).to.deep.equal([204]), 20_000);
@@ -175,7 +200,9 @@ describe('live updates over server-sent events (real broker, EventSource)', func
   });
 
   it('serves a stream from any instance, refuses streams past its cap with 503 and Retry-After, and frees the slot when the client leaves', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Tarp', [{ sku: 'TARP', price: 15, initialStock: 10 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Tarp', [{ sku: 'TARP', price: 15, initialStock: 10 }]);
     const placed = await placeOrder(system, 'noah', [{ variantId: v!, quantity: 1 }]);
     expect((await settle(system, placed.body.orderId)).status).to.equal('CONFIRMED');
     secondOrderApi = await startInProcess(orderService, env.prefix, { SERVICE_ROLES: 'api', SSE_MAX_CONNECTIONS: '1' });
@@ -195,7 +222,14 @@ describe('live updates over server-sent events (real broker, EventSource)', func
     await eventually(() => expect(second.events).to.have.length(1), 20_000);
     // Cancelled through the other instance: this one's read models see it, and so does its stream.
     await call(system.order.base, 'POST', `/api/v1/orders/${placed.body.orderId}/cancel`, { reason: 'changed my mind' });
-    await eventually(() => expect(second.events.map((e) => [e.data.status, e.data.settled, e.data.reason])).to.deep.equal([['CONFIRMED', false, undefined], ['CANCELLED', true, 'changed my mind']]), 20_000);
+    await eventually(
+      () =>
+        expect(second.events.map((e) => [e.data.status, e.data.settled, e.data.reason])).to.deep.equal([
+          ['CONFIRMED', false, undefined],
+          ['CANCELLED', true, 'changed my mind'],
+        ]),
+      20_000,
+    );
     await eventually(() => expect(second.source.readyState).to.equal(EventSource.CLOSED), 20_000);
     expect(await openStreams(secondOrderApi)).to.equal(0);
   });

@@ -68,9 +68,13 @@ function described(error: Error): string {
 
   before(async () => {
     requireJava17();
-    stack = testStack('oauthbearer', { kafka: await freePort(), controller: await freePort(), internal: await freePort() }, {
-      'listener.name.clients.oauthbearer.connections.max.reauth.ms': SESSION_MS,
-    });
+    stack = testStack(
+      'oauthbearer',
+      { kafka: await freePort(), controller: await freePort(), internal: await freePort() },
+      {
+        'listener.name.clients.oauthbearer.connections.max.reauth.ms': SESSION_MS,
+      },
+    );
     const node = stack.nodes[0]!;
     // A run that died may have left its broker running (on other ports) or its data.
     await stop(node.process, 20_000);
@@ -137,8 +141,13 @@ function described(error: Error): string {
       return cache();
     };
     const kafka = createKafka({
-      brokers: [stack.brokers], clientId: 'msk-iam-test', security, tokenSource: counted,
-      reauthenticationThresholdMs: REAUTH_THRESHOLD_MS, logger: capture, logLevel: 'debug',
+      brokers: [stack.brokers],
+      clientId: 'msk-iam-test',
+      security,
+      tokenSource: counted,
+      reauthenticationThresholdMs: REAUTH_THRESHOLD_MS,
+      logger: capture,
+      logLevel: 'debug',
     });
     const count = (msg: string) => lines.filter((l) => l.msg === msg).length;
 
@@ -170,7 +179,9 @@ function described(error: Error): string {
     const connections = count('Connecting');
     const authentications = count('SASL OAUTHBEARER authentication successful');
     const signedAt = made.map((at) => `${((at - connectedAt) / 1000).toFixed(1)}s`).join(', ');
-    console.log(`      ${sent.length} messages; ${connections} connections, ${authentications} authentications (${authentications - connections} re-authentications), ${provided} tokens provided, ${made.length} signed (${signedAt} after connecting), ${closedByBroker} connections closed by the broker`);
+    console.log(
+      `      ${sent.length} messages; ${connections} connections, ${authentications} authentications (${authentications - connections} re-authentications), ${provided} tokens provided, ${made.length} signed (${signedAt} after connecting), ${closedByBroker} connections closed by the broker`,
+    );
 
     expect(sent.length).to.be.at.least(30);
     // Every connection authenticated once, and the busy ones again before their 8 s sessions ended.

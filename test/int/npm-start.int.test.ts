@@ -10,10 +10,17 @@ import { eventually } from '../support/eventually.ts';
 import { call, freePort } from '../support/http.ts';
 
 function descendants(pid: number): number[] {
-  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  const rows = spawnSync('ps', ['-eo', 'pid=,ppid='], { encoding: 'utf8' })
+    .stdout.trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number));
   const found: number[] = [];
   const walk = (parent: number) => {
-    for (const [child, ppid] of rows) if (ppid === parent && child !== undefined) { found.push(child); walk(child); }
+    for (const [child, ppid] of rows)
+      if (ppid === parent && child !== undefined) {
+        found.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return found;
@@ -37,7 +44,15 @@ describe('npm start', function () {
     // As a user runs it: no verification key of the test run's, so npm start uses (or makes) its local one.
     const { AUTH_PUBLIC_KEY_FILE: _key, INVENTORY_API_TOKEN: _token, ...userEnv } = process.env;
     const child = spawn('npm', ['start'], {
-      env: { ...userEnv, TOPIC_PREFIX: uniquePrefix('npm-start'), DATA_DIR: dataDir, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order), LOG_LEVEL: 'warn' },
+      env: {
+        ...userEnv,
+        TOPIC_PREFIX: uniquePrefix('npm-start'),
+        DATA_DIR: dataDir,
+        PRODUCT_PORT: String(ports.product),
+        INVENTORY_PORT: String(ports.inventory),
+        ORDER_PORT: String(ports.order),
+        LOG_LEVEL: 'warn',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -56,11 +71,15 @@ describe('npm start', function () {
       const created = await call(product, 'POST', '/api/v1/products', { name: 'Start test', currency: 'EUR', variants: [{ sku: 'START-1', price: 3, initialStock: 4 }] }, printed('admin'));
       expect(created.status).to.equal(201);
       const variantId = created.body.variants[0].id;
-      const placed = await eventually(async () => {
-        const p = await call(order, 'POST', '/api/v1/orders', { customerId: 'starter', items: [{ variantId, quantity: 2 }] }, { 'idempotency-key': 'start-1', ...printed('storefront') });
-        expect(p.status, JSON.stringify(p.body)).to.equal(202);
-        return p;
-      }, 30_000, 200);
+      const placed = await eventually(
+        async () => {
+          const p = await call(order, 'POST', '/api/v1/orders', { customerId: 'starter', items: [{ variantId, quantity: 2 }] }, { 'idempotency-key': 'start-1', ...printed('storefront') });
+          expect(p.status, JSON.stringify(p.body)).to.equal(202);
+          return p;
+        },
+        30_000,
+        200,
+      );
       const settled = await call(order, 'GET', `/api/v1/orders/${placed.body.orderId}?waitFor=CONFIRMED,REJECTED&timeoutMs=20000`, undefined, printed('storefront'));
       expect(settled.body.status).to.equal('CONFIRMED');
 

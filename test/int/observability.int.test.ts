@@ -61,7 +61,7 @@ describe('metrics, health and correlated logs (three services as processes)', fu
     await env.close();
   });
 
-  it('finds a checkout\'s whole story by its correlation id, and counts it in every service\'s metrics', async () => {
+  it("finds a checkout's whole story by its correlation id, and counts it in every service's metrics", async () => {
     const created = await call(base.product, 'POST', '/api/v1/products', { name: 'Traced lamp', currency: 'EUR', variants: [{ sku: 'TL-1', price: 12.5, initialStock: 10 }] });
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     const variantId = created.body.variants[0].id;
@@ -69,7 +69,13 @@ describe('metrics, health and correlated logs (three services as processes)', fu
 
     const correlationId = `trace-${Date.now()}`;
     // Priced by the product service's answer, whether or not the order service's copy has the variant yet.
-    const order = await call(base.order, 'POST', '/api/v1/orders', { customerId: 'traced', items: [{ variantId, quantity: 2 }] }, { 'idempotency-key': correlationId, 'x-correlation-id': correlationId });
+    const order = await call(
+      base.order,
+      'POST',
+      '/api/v1/orders',
+      { customerId: 'traced', items: [{ variantId, quantity: 2 }] },
+      { 'idempotency-key': correlationId, 'x-correlation-id': correlationId },
+    );
     expect(order.status, JSON.stringify(order.body)).to.equal(202);
     expect(order.headers.get('x-correlation-id')).to.equal(correlationId);
     const settled = await call(base.order, 'GET', `/api/v1/orders/${order.body.orderId}?waitFor=CONFIRMED,REJECTED&timeoutMs=20000`);
@@ -82,13 +88,34 @@ describe('metrics, health and correlated logs (three services as processes)', fu
       const order = story(services.order);
       const inventory = story(services.inventory);
       const product = story(services.product);
-      expect(order.some((l) => l.component === 'http' && l.msg === 'request completed'), 'order: the HTTP request').to.equal(true);
-      expect(order.some((l) => l.component === 'processor' && l.command === 'PlaceOrder'), 'order: the command decided').to.equal(true);
-      expect(order.some((l) => l.component === 'processor' && l.command === 'RecordReservationOutcome'), 'order: inventory\'s answer decided').to.equal(true);
-      expect(order.some((l) => l.component === 'read-models' && l.msg === 'events applied'), 'order: the read models').to.equal(true);
-      expect(inventory.some((l) => l.component === 'processor' && l.command === 'ReserveStock'), 'inventory: the reservation decided').to.equal(true);
-      expect(inventory.some((l) => l.component === 'read-models' && l.msg === 'events applied'), 'inventory: the read models').to.equal(true);
-      expect(product.some((l) => l.component === 'read-models' && l.msg === 'events applied'), 'product: its stock view').to.equal(true);
+      expect(
+        order.some((l) => l.component === 'http' && l.msg === 'request completed'),
+        'order: the HTTP request',
+      ).to.equal(true);
+      expect(
+        order.some((l) => l.component === 'processor' && l.command === 'PlaceOrder'),
+        'order: the command decided',
+      ).to.equal(true);
+      expect(
+        order.some((l) => l.component === 'processor' && l.command === 'RecordReservationOutcome'),
+        "order: inventory's answer decided",
+      ).to.equal(true);
+      expect(
+        order.some((l) => l.component === 'read-models' && l.msg === 'events applied'),
+        'order: the read models',
+      ).to.equal(true);
+      expect(
+        inventory.some((l) => l.component === 'processor' && l.command === 'ReserveStock'),
+        'inventory: the reservation decided',
+      ).to.equal(true);
+      expect(
+        inventory.some((l) => l.component === 'read-models' && l.msg === 'events applied'),
+        'inventory: the read models',
+      ).to.equal(true);
+      expect(
+        product.some((l) => l.component === 'read-models' && l.msg === 'events applied'),
+        'product: its stock view',
+      ).to.equal(true);
     }, 30_000);
 
     // Metrics: a few samples from each family the dashboard draws.

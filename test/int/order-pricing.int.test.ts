@@ -31,7 +31,9 @@ describe('pricing an order at placement (real broker, three services)', function
   const sources = (order: { items: { priceSource: string }[] }) => order.items.map((i) => i.priceSource);
 
   it('prices every line from the product service when it answers', async () => {
-    const { variantIds: [a] } = await createSellable(system, 'Lantern', [{ sku: 'LANTERN', price: 30, initialStock: 10 }]);
+    const {
+      variantIds: [a],
+    } = await createSellable(system, 'Lantern', [{ sku: 'LANTERN', price: 30, initialStock: 10 }]);
     const placed = await placeOrder(system, 'erin', [{ variantId: a!, quantity: 1 }]);
     expect(placed.status, JSON.stringify(placed.body)).to.equal(202);
     const order = await settle(system, placed.body.orderId);
@@ -41,7 +43,9 @@ describe('pricing an order at placement (real broker, three services)', function
   });
 
   it('orders a variant its catalogue copy does not know yet, priced by the product service; refuses one nobody knows', async () => {
-    const { variantIds: [a] } = await createSellable(system, 'Stove', [{ sku: 'STOVE', price: 45.5, initialStock: 10 }]);
+    const {
+      variantIds: [a],
+    } = await createSellable(system, 'Stove', [{ sku: 'STOVE', price: 45.5, initialStock: 10 }]);
     // An order service whose catalogue copy reads another namespace's empty
     // product.events: a copy that lags forever.
     const empty = await provision('empty-catalogue');
@@ -55,7 +59,19 @@ describe('pricing an order at placement (real broker, three services)', function
       expect(order).to.include({ status: 'CONFIRMED', total: 91 });
       expect(sources(order)).to.deep.equal(['PRODUCT_SERVICE']);
 
-      const unknown = await call(laggingOrder.base, 'POST', '/api/v1/orders', { customerId: 'frank', items: [{ variantId: a!, quantity: 1 }, { variantId: 'no-such-variant', quantity: 1 }] }, { 'idempotency-key': 'lagging-2' });
+      const unknown = await call(
+        laggingOrder.base,
+        'POST',
+        '/api/v1/orders',
+        {
+          customerId: 'frank',
+          items: [
+            { variantId: a!, quantity: 1 },
+            { variantId: 'no-such-variant', quantity: 1 },
+          ],
+        },
+        { 'idempotency-key': 'lagging-2' },
+      );
       expect(unknown.status, JSON.stringify(unknown.body)).to.equal(422);
       expect(unknown.body).to.include({ error: 'INVALID_ORDER', message: 'items[1]: unknown variant no-such-variant' });
     } finally {
@@ -65,7 +81,9 @@ describe('pricing an order at placement (real broker, three services)', function
   });
 
   it('with the product service silent, prices from its copy, says so, and opens the circuit', async () => {
-    const { variantIds: [a] } = await createSellable(system, 'Kettle', [{ sku: 'KETTLE', price: 12, initialStock: 10 }]);
+    const {
+      variantIds: [a],
+    } = await createSellable(system, 'Kettle', [{ sku: 'KETTLE', price: 12, initialStock: 10 }]);
     await system.product.stop();
     try {
       const placed: string[] = [];
@@ -81,12 +99,17 @@ describe('pricing an order at placement (real broker, three services)', function
         expect(order.notes.join(' ')).to.match(/priced from the order service's catalogue copy: the product service did not answer in time/);
       }
       const metrics = (await (await fetch(`${system.order.base}/metrics`)).text()).split('\n');
-      const sample = (prefix: string) => metrics.filter((l) => l.startsWith(prefix) && l.includes('dependency="product-details"')).map((l) => l.replace(/\{.*?outcome="([^"]+)".*\}/, ' $1').replace(/\{.*\}/, ''));
+      const sample = (prefix: string) =>
+        metrics.filter((l) => l.startsWith(prefix) && l.includes('dependency="product-details"')).map((l) => l.replace(/\{.*?outcome="([^"]+)".*\}/, ' $1').replace(/\{.*\}/, ''));
       // The first call's two attempts timed out, which opened the circuit (it
       // counts failed attempts); the next two were answered at once by the open
       // circuit. (The one answered call is the first test's.)
       expect(sample('circuit_breaker_state')).to.deep.equal(['circuit_breaker_state 1']);
-      expect(sample('dependency_call_seconds_count').sort()).to.deep.equal(['dependency_call_seconds_count circuit-open 2', 'dependency_call_seconds_count ok 1', 'dependency_call_seconds_count timeout 1']);
+      expect(sample('dependency_call_seconds_count').sort()).to.deep.equal([
+        'dependency_call_seconds_count circuit-open 2',
+        'dependency_call_seconds_count ok 1',
+        'dependency_call_seconds_count timeout 1',
+      ]);
     } finally {
       system.product = await startInProcess(productService, env.prefix, { INVENTORY_URL: system.inventory.base });
     }

@@ -24,7 +24,9 @@ describe('overload: shedding placements past the open-saga limit (real broker)',
   });
 
   it('refuses placements with 503 and Retry-After while sagas pile up, and every accepted order still concludes', async () => {
-    const { variantIds: [v] } = await createSellable(system, 'Headlamp', [{ sku: 'OVER-1', price: 25, initialStock: 100 }]);
+    const {
+      variantIds: [v],
+    } = await createSellable(system, 'Headlamp', [{ sku: 'OVER-1', price: 25, initialStock: 100 }]);
     // Inventory's processor goes away (its API stays): reservations wait, sagas stay open.
     await system.inventory.stop();
     system.inventory = await startInProcess(inventoryService, env.prefix, { SERVICE_ROLES: 'api' });

@@ -128,7 +128,13 @@ describe('product service (real broker, with inventory)', function () {
     const unknownCurrency = await create({ ...mug('UNK'), currency: 'XYZ' });
     expect(unknownCurrency.status).to.equal(400);
     expect(unknownCurrency.body).to.include({ error: 'VALIDATION_FAILED', message: 'body.currency must be equal to one of the allowed values' });
-    const dup = await create({ ...mug('DUP'), variants: [{ sku: 'DUP', price: 1 }, { sku: 'dup', price: 2 }] });
+    const dup = await create({
+      ...mug('DUP'),
+      variants: [
+        { sku: 'DUP', price: 1 },
+        { sku: 'dup', price: 2 },
+      ],
+    });
     expect(dup.body.message).to.equal("variants[1].sku 'dup' repeats variants[0].sku");
     expect((await call(product.base, 'GET', '/api/v1/products/nope')).status).to.equal(404);
     expect((await call(product.base, 'PATCH', '/api/v1/products/nope', {})).body.message).to.equal('body must NOT have fewer than 1 properties');
@@ -155,7 +161,14 @@ describe('product service (real broker, with inventory)', function () {
     const kafka = createKafka({ brokers: env.config.kafka.brokers, clientId: 'test-details', logger: createLogger('test', 'error') });
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.productDetailsRequests] });
     const client = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
-      kafka, codec, source: 'test', requests: env.topics.productDetailsRequests, replies: env.topics.productDetailsReplies, groupPrefix: `${env.prefix}test`, timeoutMs: 10_000, logger: createLogger('test', 'error'),
+      kafka,
+      codec,
+      source: 'test',
+      requests: env.topics.productDetailsRequests,
+      replies: env.topics.productDetailsReplies,
+      groupPrefix: `${env.prefix}test`,
+      timeoutMs: 10_000,
+      logger: createLogger('test', 'error'),
     });
     await client.start();
     try {
@@ -172,13 +185,22 @@ describe('product service (real broker, with inventory)', function () {
     // A namespace where no product service listens: the request times out and is forgotten.
     const silent = await provision('details-silent');
     const lonely = createRequestReplyClient<ProductDetailsRequests, ProductDetailsReplies>({
-      kafka, codec: await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [silent.topics.productDetailsRequests] }), source: 'test',
-      requests: silent.topics.productDetailsRequests, replies: silent.topics.productDetailsReplies, groupPrefix: uniquePrefix('lonely'), timeoutMs: 500, logger: createLogger('test', 'error'),
+      kafka,
+      codec: await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [silent.topics.productDetailsRequests] }),
+      source: 'test',
+      requests: silent.topics.productDetailsRequests,
+      replies: silent.topics.productDetailsReplies,
+      groupPrefix: uniquePrefix('lonely'),
+      timeoutMs: 500,
+      logger: createLogger('test', 'error'),
     });
     await lonely.start();
     try {
       const started = Date.now();
-      const error = await lonely.request({ type: 'ProductDetailsRequested', data: { requestId: '', variantIds: ['x'] } }).then(() => undefined, (e: unknown) => e);
+      const error = await lonely.request({ type: 'ProductDetailsRequested', data: { requestId: '', variantIds: ['x'] } }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(RequestTimeoutError);
       expect(Date.now() - started).to.be.lessThan(5000);
       expect(lonely.pending()).to.equal(0);

@@ -47,7 +47,10 @@ describe('projection rebuild', function () {
     productId = created.productId;
     const orders = await Promise.all([
       placeOrder(system, 'ana', [{ variantId: variants[0]!, quantity: 2 }]),
-      placeOrder(system, 'ben', [{ variantId: variants[0]!, quantity: 1 }, { variantId: variants[1]!, quantity: 5 }]),
+      placeOrder(system, 'ben', [
+        { variantId: variants[0]!, quantity: 1 },
+        { variantId: variants[1]!, quantity: 5 },
+      ]),
       placeOrder(system, 'cy', [{ variantId: variants[1]!, quantity: 2 }]),
       placeOrder(system, 'di', [{ variantId: variants[0]!, quantity: 3 }]),
     ]);
@@ -70,7 +73,10 @@ describe('projection rebuild', function () {
       expect(result.status, `${service}: ${result.stdout}${result.stderr}`).to.equal(0);
       const verdicts = result.stdout.split('\n').filter((l) => l.includes('verify:'));
       expect(verdicts.length, `${service} projections verified`).to.be.greaterThan(2);
-      expect(verdicts.every((l) => l.includes('no differences')), result.stdout).to.equal(true);
+      expect(
+        verdicts.every((l) => l.includes('no differences')),
+        result.stdout,
+      ).to.equal(true);
     }
     // The services switched to the rebuilt files and still answer.
     await eventually(async () => expect(readPointer(system.inventory.storeDir, 'inventory', 'stock')!.file).to.match(/rebuild/));
@@ -90,7 +96,12 @@ describe('projection rebuild', function () {
   });
 
   it('serves every GET throughout a rebuild and its swap', async () => {
-    const paths = [`/api/v1/inventory/${variants[0]}`, `/api/v1/inventory?productVariantIds=${variants.join(',')}`, '/api/v1/reports/inventory-value', `/api/v1/reports/stock-movements?productVariantId=${variants[0]}`];
+    const paths = [
+      `/api/v1/inventory/${variants[0]}`,
+      `/api/v1/inventory?productVariantIds=${variants.join(',')}`,
+      '/api/v1/reports/inventory-value',
+      `/api/v1/reports/stock-movements?productVariantId=${variants[0]}`,
+    ];
     const expected = await Promise.all(paths.map(async (p) => (await call(system.inventory.base, 'GET', p)).body));
     const before = readPointer(system.inventory.storeDir, 'inventory', 'stock')!.file;
     const failures: string[] = [];
@@ -106,7 +117,10 @@ describe('projection rebuild', function () {
         }
       }
     })();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], { env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: system.inventory.dataDir }, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], {
+      env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: system.inventory.dataDir },
+      stdio: 'ignore',
+    });
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).to.equal(0);
     await eventually(async () => {
@@ -127,9 +141,19 @@ describe('projection rebuild', function () {
       const codec = await createCodec({ registryUrl: other.config.schemaRegistryUrl, writes: [other.topics.productEvents] });
       const producer = kafkaFor(other.config).producer({ idempotent: true });
       await producer.connect();
-      const value = codec.encode(other.topics.productEvents, { type: 'ProductCreated', data: { productId: 'p', version: 1, occurredAt: 1, name: 'x', description: null, category: null, currency: 'EUR' } });
+      const value = codec.encode(other.topics.productEvents, {
+        type: 'ProductCreated',
+        data: { productId: 'p', version: 1, occurredAt: 1, name: 'x', description: null, category: null, currency: 'EUR' },
+      });
       const headers = toHeaders({ id: newId(), type: 'commerce.product.ProductCreated', source: 'test', time: 1, correlationId: 'c' });
-      await producer.send({ topic: other.topics.productEvents.name, acks: -1, messages: [{ key: 'p', value, headers }, { key: 'p', value, headers }] });
+      await producer.send({
+        topic: other.topics.productEvents.name,
+        acks: -1,
+        messages: [
+          { key: 'p', value, headers },
+          { key: 'p', value, headers },
+        ],
+      });
       await producer.disconnect();
       // What time-based retention does to a partition's beginning, at once.
       // (kafkajs finds the leader in metadata it only holds for topics it was asked about.)
@@ -158,15 +182,52 @@ describe('projection rebuild when killed, and on a version change', function () 
     const producer = kafkaFor(env.config).producer({ idempotent: true });
     await producer.connect();
     for (let i = 0; i < count; i += 2000) {
-      const messages = await Promise.all(Array.from({ length: Math.min(2000, count - i) }, async (_, j) => {
-        const n = i + j;
-        const variant = `bulk-${n % 500}`;
-        const version = Math.floor(n / 500) + 1;
-        const data = version === 1
-          ? { type: 'InventoryRecordInitialized' as const, data: { productVariantId: variant, version, occurredAt: n, productId: 'p', sku: variant, lowStockThreshold: 2, quantity: 10_000, reservedQuantity: 0, availableQuantity: 10_000, status: 'IN_STOCK' as const } }
-          : { type: 'StockLevelChanged' as const, data: { productVariantId: variant, version, occurredAt: n, changeType: 'RESTOCK' as const, delta: 1, reservationId: null, orderId: null, reason: null, quantity: 10_000 + version - 1, reservedQuantity: 0, availableQuantity: 10_000 + version - 1, status: 'IN_STOCK' as const } };
-        return { key: variant, value: codec.encode(env.topics.inventoryEvents, data), headers: toHeaders({ id: newId(), type: `commerce.inventory.${data.type}`, source: 'test', time: n, correlationId: 'c' }) };
-      }));
+      const messages = await Promise.all(
+        Array.from({ length: Math.min(2000, count - i) }, async (_, j) => {
+          const n = i + j;
+          const variant = `bulk-${n % 500}`;
+          const version = Math.floor(n / 500) + 1;
+          const data =
+            version === 1
+              ? {
+                  type: 'InventoryRecordInitialized' as const,
+                  data: {
+                    productVariantId: variant,
+                    version,
+                    occurredAt: n,
+                    productId: 'p',
+                    sku: variant,
+                    lowStockThreshold: 2,
+                    quantity: 10_000,
+                    reservedQuantity: 0,
+                    availableQuantity: 10_000,
+                    status: 'IN_STOCK' as const,
+                  },
+                }
+              : {
+                  type: 'StockLevelChanged' as const,
+                  data: {
+                    productVariantId: variant,
+                    version,
+                    occurredAt: n,
+                    changeType: 'RESTOCK' as const,
+                    delta: 1,
+                    reservationId: null,
+                    orderId: null,
+                    reason: null,
+                    quantity: 10_000 + version - 1,
+                    reservedQuantity: 0,
+                    availableQuantity: 10_000 + version - 1,
+                    status: 'IN_STOCK' as const,
+                  },
+                };
+          return {
+            key: variant,
+            value: codec.encode(env.topics.inventoryEvents, data),
+            headers: toHeaders({ id: newId(), type: `commerce.inventory.${data.type}`, source: 'test', time: n, correlationId: 'c' }),
+          };
+        }),
+      );
       await producer.send({ topic: env.topics.inventoryEvents.name, acks: -1, messages });
     }
     await producer.disconnect();
@@ -184,7 +245,10 @@ describe('projection rebuild when killed, and on a version change', function () 
       const before = readPointer(inventory.storeDir, 'inventory', 'movements')!;
       const answer = (await call(inventory.base, 'GET', '/api/v1/inventory/bulk-7')).body;
       expect(answer.quantity).to.be.greaterThan(10_000);
-      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], { env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: inventory.dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/rebuild.ts', 'inventory'], {
+        env: { ...process.env, TOPIC_PREFIX: env.prefix, DATA_DIR: inventory.dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let output = '';
       child.stdout.on('data', (d: Buffer) => (output += d.toString()));
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -221,11 +285,15 @@ describe('projection rebuild when killed, and on a version change', function () 
       // The old database answers at once; the new version appears behind the pointer when caught up.
       expect((await call(second.base, 'GET', '/api/v1/inventory/bulk-3')).body).to.deep.equal(answer);
       const failures: number[] = [];
-      await eventually(async () => {
-        const res = await call(second.base, 'GET', '/api/v1/inventory/bulk-3');
-        if (res.status !== 200) failures.push(res.status);
-        expect(readPointer(second.storeDir, 'inventory', 'stock')!.version).to.equal(version + 1);
-      }, 120_000, 50);
+      await eventually(
+        async () => {
+          const res = await call(second.base, 'GET', '/api/v1/inventory/bulk-3');
+          if (res.status !== 200) failures.push(res.status);
+          expect(readPointer(second.storeDir, 'inventory', 'stock')!.version).to.equal(version + 1);
+        },
+        120_000,
+        50,
+      );
       expect(failures).to.deep.equal([]);
       expect((await call(second.base, 'GET', '/api/v1/inventory/bulk-3')).body).to.deep.equal(answer);
       const files = fs.readdirSync(path.join(second.storeDir, 'inventory')).filter((f) => f.startsWith('stock.v'));

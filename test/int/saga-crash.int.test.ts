@@ -30,7 +30,16 @@ describe('checkout sagas survive the order processor being killed', function () 
     const inventory = await startInProcess(inventoryService, env.prefix);
     const product = await startInProcess(productService, env.prefix, { INVENTORY_URL: inventory.base });
     const order = await startInProcess(orderService, env.prefix, { SERVICE_ROLES: 'api' });
-    system = { inventory, product, order, stop: async () => { await order.stop(); await product.stop(); await inventory.stop(); } };
+    system = {
+      inventory,
+      product,
+      order,
+      stop: async () => {
+        await order.stop();
+        await product.stop();
+        await inventory.stop();
+      },
+    };
   });
   after(async () => {
     await Promise.all(children.map((c) => c.kill('SIGKILL')));
@@ -50,7 +59,18 @@ describe('checkout sagas survive the order processor being killed', function () 
     const ids: string[] = [];
     const placing = (async () => {
       for (let i = 0; i < 40; i++) {
-        const items = i % 3 === 0 ? [{ variantId: a, quantity: 2 }, { variantId: b, quantity: 1 }] : i % 3 === 1 ? [{ variantId: b, quantity: 1 }, { variantId: c, quantity: 3 }] : [{ variantId: c, quantity: 1 }];
+        const items =
+          i % 3 === 0
+            ? [
+                { variantId: a, quantity: 2 },
+                { variantId: b, quantity: 1 },
+              ]
+            : i % 3 === 1
+              ? [
+                  { variantId: b, quantity: 1 },
+                  { variantId: c, quantity: 3 },
+                ]
+              : [{ variantId: c, quantity: 1 }];
         ids.push((await placeOrder(system, `customer-${i}`, items)).body.orderId);
         await sleep(50);
       }
@@ -72,7 +92,12 @@ describe('checkout sagas survive the order processor being killed', function () 
     expect(orders.map((o) => o.status).every((s) => s === 'CONFIRMED' || s === 'REJECTED')).to.equal(true);
 
     // Held stock is exactly what confirmed orders hold, once the compensations have run.
-    const held = (variantId: string) => orders.filter((o) => o.status === 'CONFIRMED').flatMap((o) => o.items).filter((i: { variantId: string }) => i.variantId === variantId).reduce((n: number, i: { quantity: number }) => n + i.quantity, 0);
+    const held = (variantId: string) =>
+      orders
+        .filter((o) => o.status === 'CONFIRMED')
+        .flatMap((o) => o.items)
+        .filter((i: { variantId: string }) => i.variantId === variantId)
+        .reduce((n: number, i: { quantity: number }) => n + i.quantity, 0);
     await eventually(async () => {
       for (const v of [a, b, c]) {
         const s = await stock(system, v);
@@ -82,7 +107,10 @@ describe('checkout sagas survive the order processor being killed', function () 
     }, 60_000);
     for (const o of orders.filter((x) => x.status === 'REJECTED')) {
       const allocations = await call(system.inventory.base, 'GET', `/api/v1/allocations/by-order/${o.orderId}`);
-      expect(allocations.body.reservations.filter((r: { status: string }) => r.status === 'RESERVED'), `order ${o.orderId}`).to.deep.equal([]);
+      expect(
+        allocations.body.reservations.filter((r: { status: string }) => r.status === 'RESERVED'),
+        `order ${o.orderId}`,
+      ).to.deep.equal([]);
     }
     expect(orders.filter((o) => o.status === 'CONFIRMED').length).to.be.greaterThan(0);
   });

@@ -45,7 +45,15 @@ describe('schemas on the real registry', function () {
     // compares canonical forms. Here: other indentation, keys in another order.
     const url = env.config.schemaRegistryUrl;
     const reordered = (value: unknown): unknown =>
-      Array.isArray(value) ? value.map(reordered) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reordered(v)])) : value;
+      Array.isArray(value)
+        ? value.map(reordered)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reordered(v)]),
+            )
+          : value;
     const registry = createRegistryClient(url);
     const missing: string[] = [];
     for (const { topic, records } of schemaCatalog()) {
@@ -93,8 +101,16 @@ describe('schemas on the real registry', function () {
   it('round-trips an event through Kafka in the Confluent wire format with its headers', async () => {
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.inventoryEvents] });
     const data: StockReserved = {
-      productVariantId: 'v-1', version: 3, occurredAt: Date.UTC(2026, 10, 22), reservationId: 'r-1', orderId: null,
-      reservedUnits: 2, expiresAt: Date.UTC(2026, 10, 22, 0, 15), quantity: 10, reservedQuantity: 2, availableQuantity: 8,
+      productVariantId: 'v-1',
+      version: 3,
+      occurredAt: Date.UTC(2026, 10, 22),
+      reservationId: 'r-1',
+      orderId: null,
+      reservedUnits: 2,
+      expiresAt: Date.UTC(2026, 10, 22, 0, 15),
+      quantity: 10,
+      reservedQuantity: 2,
+      availableQuantity: 8,
     };
     const value = codec.encode(env.topics.inventoryEvents, { type: 'StockReserved', data });
     expect(value[0]).to.equal(0); // magic byte
@@ -117,7 +133,8 @@ describe('schemas on the real registry', function () {
   it('classifies undecodable messages as poison', async () => {
     const codec = await createCodec({ registryUrl: env.config.schemaRegistryUrl, writes: [env.topics.inventoryEvents], unknownIdRetryMs: 10 });
     const good = codec.encode(env.topics.inventoryEvents, {
-      type: 'OutOfStock', data: { productVariantId: 'v', version: 1, occurredAt: 0 },
+      type: 'OutOfStock',
+      data: { productVariantId: 'v', version: 1, occurredAt: 0 },
     });
     const cases: [Buffer, RegExp][] = [
       [Buffer.from('{"json":true}'), /bad magic byte 123/],
@@ -125,7 +142,10 @@ describe('schemas on the real registry', function () {
       [good.subarray(0, good.length - 1), /cannot be decoded/],
     ];
     for (const [value, reason] of cases) {
-      const error = await codec.decode(env.topics.inventoryEvents, value).then(() => undefined, (e: unknown) => e);
+      const error = await codec.decode(env.topics.inventoryEvents, value).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(DecodeError);
       expect((error as DecodeError).permanent).to.equal(true);
       expect((error as Error).message).to.match(reason);

@@ -34,7 +34,10 @@ describe('npm run topology (real broker)', function () {
     expect(first.status, first.stderr).to.equal(0);
     expect(first.stdout).to.contain(`changed ${declared.length}, unchanged 0`);
 
-    const existing = await describeExisting(admin, declared.map((d) => d.name));
+    const existing = await describeExisting(
+      admin,
+      declared.map((d) => d.name),
+    );
     for (const d of declared) {
       const actual = existing.get(d.name);
       expect(actual?.partitions, d.name).to.equal(d.partitions);
@@ -52,9 +55,7 @@ describe('npm run topology (real broker)', function () {
       resources: [{ type: 2, name: `${prefix}order.events`, configEntries: [{ name: 'retention.ms', value: '1000' }] }],
     });
     const { plan } = await applyTopology(admin, declared);
-    expect(plan.actions.map((a) => a.kind === 'alter-configs' && a.changes)).to.deep.equal([
-      [{ key: 'retention.ms', from: '1000', to: '-1' }],
-    ]);
+    expect(plan.actions.map((a) => a.kind === 'alter-configs' && a.changes)).to.deep.equal([[{ key: 'retention.ms', from: '1000', to: '-1' }]]);
     const again = await applyTopology(admin, declared);
     expect(again.plan.actions).to.deep.equal([]);
   });
@@ -66,9 +67,7 @@ describe('npm run topology (real broker)', function () {
     expect(result.status).to.equal(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.equal(
-      `topology: refused, nothing changed: ${other}order.events: has 6 partitions, declared 3; Kafka cannot remove partitions`,
-    );
+    expect(lines[0]).to.equal(`topology: refused, nothing changed: ${other}order.events: has 6 partitions, declared 3; Kafka cannot remove partitions`);
     // Nothing else was created either.
     expect((await admin.listTopics()).filter((t) => t.startsWith(other))).to.deep.equal([`${other}order.events`]);
   });

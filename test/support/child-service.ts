@@ -32,10 +32,12 @@ export function startChild(entry: string, env: Record<string, string>, name = pa
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    log.end();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      log.end();
+      resolve(code);
+    }),
+  );
   return {
     child,
     output: () => output,

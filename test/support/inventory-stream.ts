@@ -17,7 +17,7 @@ export const VARIANTS = Array.from({ length: 10 }, (_, i) => `variant-${i}`);
 /** A mixed stream: reservations, and releases and sales of earlier ones. */
 export function commandStream(count: number, seed: number): Command[] {
   let x = seed;
-  const random = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const reservations: { variant: string; id: string; quantity: number }[] = [];
   const commands: Command[] = [];
   for (let i = 0; i < count; i++) {
@@ -65,7 +65,6 @@ export function verifyOutcomes(sent: SentCommand[], events: Recorded<InventoryEv
     expect(new Set(decided).size, `reservations of ${variant} decided twice`).to.equal(decided.length);
   }
 }
-
 
 /** True once every sent command has the first event of its outcome in the log. */
 export const allAnswered = (sent: SentCommand[]) => (events: Recorded<InventoryEvents>[]) => {

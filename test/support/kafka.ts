@@ -20,12 +20,7 @@ export function kafkaFor(config: PlatformConfig, clientId = 'test') {
 }
 
 /** Every committed message of a topic, read until `done` says so or the timeout passes. */
-export async function readTopic(
-  config: PlatformConfig,
-  topic: string,
-  done: (messages: ReadMessage[]) => boolean,
-  timeoutMs = 30_000,
-): Promise<ReadMessage[]> {
+export async function readTopic(config: PlatformConfig, topic: string, done: (messages: ReadMessage[]) => boolean, timeoutMs = 30_000): Promise<ReadMessage[]> {
   const consumer = kafkaFor(config, 'test-reader').consumer({ groupId: `test-reader-${crypto.randomUUID()}`, maxWaitTimeInMs: 100 });
   const messages: ReadMessage[] = [];
   // A group that rejoins (a coordinator moved, a broker restarted) fetches again

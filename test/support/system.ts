@@ -42,7 +42,10 @@ export async function createSellable(system: System, name: string, variants: { s
   await eventually(async () => {
     const p = await call(system.product.base, 'GET', `/api/v1/products/${res.body.id}`);
     expect(p.status, 'product created').to.equal(200);
-    expect(p.body.variants.every((v: { status: string }) => v.status === 'ACTIVE'), 'variants active').to.equal(true);
+    expect(
+      p.body.variants.every((v: { status: string }) => v.status === 'ACTIVE'),
+      'variants active',
+    ).to.equal(true);
     variantIds = (p.body.variants as { id: string }[]).map((v) => v.id);
   }, 60_000);
   // The order service prices lines from its own view of the catalogue.

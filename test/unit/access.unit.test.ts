@@ -26,11 +26,14 @@ describe('topology/access.yaml: least privilege per principal', () => {
     }
   });
 
-  it('keeps each service off the others\' jobs', () => {
+  it("keeps each service off the others' jobs", () => {
     expect(allowed('product', AclOperationTypes.WRITE, 'pre.inventory.commands')).to.equal(false);
     expect(allowed('order', AclOperationTypes.READ, 'pre.product.commands')).to.equal(false);
     expect(allowed('inventory', AclOperationTypes.WRITE, 'pre.order.events')).to.equal(false);
-    expect(acls.every((a) => a.resourcePatternType === ResourcePatternTypes.LITERAL || a.resourceType !== AclResourceTypes.TOPIC), 'topics are named one by one').to.equal(true);
+    expect(
+      acls.every((a) => a.resourcePatternType === ResourcePatternTypes.LITERAL || a.resourceType !== AclResourceTypes.TOPIC),
+      'topics are named one by one',
+    ).to.equal(true);
   });
 
   it('gives a service the dead-letter topic of each topic it reads, its own groups and transactional ids', () => {
@@ -46,8 +49,11 @@ describe('topology/access.yaml: least privilege per principal', () => {
   it('confines the registry to its own topics and groups', () => {
     const registry = registryAcls(access);
     expect(new Set(registry.map((a) => a.principal))).to.deep.equal(new Set(['User:registry']));
-    expect(registry.filter((a) => a.resourceType === AclResourceTypes.TOPIC).map((a) => a.resourceName).sort()).to.deep.equal(
-      ['kafkasql-journal', 'kafkasql-journal', 'kafkasql-snapshots', 'kafkasql-snapshots', 'registry-events'],
-    );
+    expect(
+      registry
+        .filter((a) => a.resourceType === AclResourceTypes.TOPIC)
+        .map((a) => a.resourceName)
+        .sort(),
+    ).to.deep.equal(['kafkasql-journal', 'kafkasql-journal', 'kafkasql-snapshots', 'kafkasql-snapshots', 'registry-events']);
   });
 });

@@ -36,7 +36,10 @@ describe('ops: Prometheus alert rules', () => {
   });
 
   (promtool || process.env.REQUIRE_PROMTOOL ? it : it.skip)('pass promtool check rules and the rule unit tests (promtool test rules)', () => {
-    for (const args of [['check', 'rules', 'alerts.yml'], ['test', 'rules', 'alerts.test.yml']]) {
+    for (const args of [
+      ['check', 'rules', 'alerts.yml'],
+      ['test', 'rules', 'alerts.test.yml'],
+    ]) {
       const run = spawnSync('promtool', args, { cwd: 'ops/prometheus', encoding: 'utf8' });
       expect(run.error, 'promtool is installed (apt-get install prometheus)').to.equal(undefined);
       expect(run.status, `promtool ${args.join(' ')}:\n${run.stdout}${run.stderr}`).to.equal(0);

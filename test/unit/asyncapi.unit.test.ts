@@ -12,10 +12,7 @@ import { readTopologyFile, resolveTopology } from '../../services/platform/topol
 const checkedIn = fs.readFileSync(ASYNCAPI_FILE, 'utf8');
 const topology = readTopologyFile();
 // Channel bindings carry production's replication (the msk profile).
-const declared = [
-  ...resolveTopology(topology, { profile: 'msk', prefix: '' }),
-  ...resolveTopology(topology, { profile: 'msk', prefix: '', section: 'registry' }),
-];
+const declared = [...resolveTopology(topology, { profile: 'msk', prefix: '' }), ...resolveTopology(topology, { profile: 'msk', prefix: '', section: 'registry' })];
 
 describe('AsyncAPI document (docs/asyncapi.yaml)', () => {
   let parsed: AsyncAPIDocumentInterface | undefined;
@@ -45,7 +42,13 @@ describe('AsyncAPI document (docs/asyncapi.yaml)', () => {
   });
 
   it('has a channel for every topic of topology/, with its partitions, replication and retention', () => {
-    expect(doc().channels().all().map((c) => c.address()).sort()).to.deep.equal(declared.map((d) => d.baseName).sort());
+    expect(
+      doc()
+        .channels()
+        .all()
+        .map((c) => c.address())
+        .sort(),
+    ).to.deep.equal(declared.map((d) => d.baseName).sort());
     for (const d of declared) {
       const kafka = doc().channels().get(d.baseName)?.bindings().get('kafka')?.value<{ partitions: number; replicas: number; topicConfiguration: Record<string, unknown> }>();
       expect(kafka?.partitions, d.baseName).to.equal(d.partitions);
@@ -58,7 +61,16 @@ describe('AsyncAPI document (docs/asyncapi.yaml)', () => {
     const generated = generateAsyncApi();
     for (const { topic, records } of schemaCatalog()) {
       const key = topology.topics[topic]?.key;
-      expect(doc().channels().get(topic)?.messages().all().map((m) => m.id()).sort(), topic).to.deep.equal(records.map((r) => r.name).sort());
+      expect(
+        doc()
+          .channels()
+          .get(topic)
+          ?.messages()
+          .all()
+          .map((m) => m.id())
+          .sort(),
+        topic,
+      ).to.deep.equal(records.map((r) => r.name).sort());
       for (const record of records) {
         const m = message(topic, record.name);
         expect(m.schemaFormat(), record.fullName).to.equal(AVRO_FORMAT);
@@ -87,7 +99,13 @@ describe('AsyncAPI document (docs/asyncapi.yaml)', () => {
     const operation = (id: string, action: 'send' | 'receive', address: string) => {
       const op = doc().operations().get(id);
       expect(op?.action(), id).to.equal(action);
-      expect(op?.channels().all().map((c) => c.address()), id).to.deep.equal([address]);
+      expect(
+        op
+          ?.channels()
+          .all()
+          .map((c) => c.address()),
+        id,
+      ).to.deep.equal([address]);
     };
     for (const [service, { reads, writes }] of Object.entries(readAccessFile().services)) {
       for (const topic of writes) operation(`${service}.send.${topic}`, 'send', topic);

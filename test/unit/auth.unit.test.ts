@@ -34,7 +34,13 @@ describe('bearer token verification', () => {
 
   it('refuses a token signed by another key, without echoing it', async () => {
     const { privateKey } = crypto.generateKeyPairSync('ed25519');
-    const foreign = await new SignJWT({ scope: 'inventory:admin' }).setProtectedHeader({ alg: 'EdDSA' }).setSubject('x').setIssuer(LOCAL_TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE).setExpirationTime('1h').sign(privateKey);
+    const foreign = await new SignJWT({ scope: 'inventory:admin' })
+      .setProtectedHeader({ alg: 'EdDSA' })
+      .setSubject('x')
+      .setIssuer(LOCAL_TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(privateKey);
     const error = await refusal(verifier().authenticate(`Bearer ${foreign}`));
     expect(error.status).to.equal(401);
     expect(error.message).to.equal('the token is not signed by a trusted key');

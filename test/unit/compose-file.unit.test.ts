@@ -70,7 +70,7 @@ describe('docker-compose.kafka.yml', () => {
     expect(setup).to.contain(`--config min.insync.replicas=${msk.minInsyncReplicas}`);
   });
 
-  it("gives the registry principal the ACLs topology/access.yaml gives it", () => {
+  it('gives the registry principal the ACLs topology/access.yaml gives it', () => {
     const { reads, writes, groupPrefix } = readAccessFile().registry;
     for (const topic of reads) expect(setup, `read ${topic}`).to.match(new RegExp(`--operation Read[^\\n]*--topic (${topic}|"\\$topic")`));
     for (const topic of writes) expect(setup, `write ${topic}`).to.match(new RegExp(`--operation Write[^\\n]*--topic (${topic}|"\\$topic")`));

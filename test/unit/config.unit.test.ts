@@ -59,10 +59,7 @@ describe('configuration from the environment', () => {
 
   it('requires credentials with a SASL mechanism', () => {
     const problems = problemsOf({ KAFKA_SASL_MECHANISM: 'scram-sha-512' });
-    expect(problems).to.deep.equal([
-      'KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set',
-      'KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set',
-    ]);
+    expect(problems).to.deep.equal(['KAFKA_SASL_USERNAME: required when KAFKA_SASL_MECHANISM is set', 'KAFKA_SASL_PASSWORD: required when KAFKA_SASL_MECHANISM is set']);
   });
 
   it('the error message lists the problems one per line', () => {

@@ -18,7 +18,18 @@ describe('ops: Grafana dashboard and Prometheus config', () => {
 
   it('has a panel for every capability operators asked for', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
-    for (const metric of ['kafka_consumer_group_lag', 'messages_handled_total', 'messages_failed_total', 'message_batch_handling_seconds_bucket', 'command_outcome_latency_seconds_bucket', 'dead_letters_total', 'projection_position', 'kafka_log_end_offset', 'http_request_duration_seconds_bucket', 'reservation_outcomes_total']) {
+    for (const metric of [
+      'kafka_consumer_group_lag',
+      'messages_handled_total',
+      'messages_failed_total',
+      'message_batch_handling_seconds_bucket',
+      'command_outcome_latency_seconds_bucket',
+      'dead_letters_total',
+      'projection_position',
+      'kafka_log_end_offset',
+      'http_request_duration_seconds_bucket',
+      'reservation_outcomes_total',
+    ]) {
       expect(exprs, metric).to.contain(metric);
     }
   });

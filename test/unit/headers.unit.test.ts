@@ -3,8 +3,13 @@ import { fromHeaders, HEADER, toHeaders } from '../../services/platform/headers.
 
 describe('CloudEvents headers', () => {
   const meta = {
-    id: 'e1', type: 'commerce.inventory.StockReserved', source: 'inventory', time: Date.UTC(2026, 10, 22, 12, 0, 0),
-    correlationId: 'c1', causationId: 'cmd1', outcome: { index: 1, count: 3 },
+    id: 'e1',
+    type: 'commerce.inventory.StockReserved',
+    source: 'inventory',
+    time: Date.UTC(2026, 10, 22, 12, 0, 0),
+    correlationId: 'c1',
+    causationId: 'cmd1',
+    outcome: { index: 1, count: 3 },
   };
 
   it('writes the binary-mode attributes', () => {

@@ -22,12 +22,62 @@ describe('HTTP server', () => {
       metrics: createMetrics('unit'),
       readiness: () => ({ ready: true, reasons: [] }),
       routes: [
-        route({ method: 'get', path: '/api/v1/things/:id', scope: 'inventory:read', summary: 'a thing', params: Type.Object({ id: Id }), responses: { 200: 'the thing' }, handle: ({ params }) => ({ status: 200, body: { by: 'id', id: params.id } }) }),
-        route({ method: 'get', path: '/api/v1/things/special', scope: 'inventory:read', summary: 'the special thing', responses: { 200: 'it' }, handle: () => ({ status: 200, body: { by: 'name' } }) }),
-        route({ method: 'get', path: '/api/v1/things/:id/parts/:part', scope: 'inventory:read', summary: 'a part', params: Type.Object({ id: Id, part: Id }), responses: { 200: 'the part' }, handle: ({ params }) => ({ status: 200, body: params }) }),
-        route({ method: 'post', path: '/api/v1/things', scope: 'inventory:admin', summary: 'make a thing', body: Type.Object({ name: Type.String() }), responses: { 201: 'made' }, handle: async ({ body }) => ({ status: 201, body: { name: body.name }, headers: { location: '/api/v1/things/x' } }) }),
-        route({ method: 'get', path: '/api/v1/missing/:id', scope: 'inventory:read', summary: 'never there', params: Type.Object({ id: Id }), responses: { 404: 'no' }, handle: async ({ params }) => { throw notFound(`thing ${params.id}`); } }),
-        route({ method: 'get', path: '/api/v1/broken', scope: 'inventory:read', summary: 'fails', responses: { 500: 'always' }, handle: () => { throw new Error('boom'); } }),
+        route({
+          method: 'get',
+          path: '/api/v1/things/:id',
+          scope: 'inventory:read',
+          summary: 'a thing',
+          params: Type.Object({ id: Id }),
+          responses: { 200: 'the thing' },
+          handle: ({ params }) => ({ status: 200, body: { by: 'id', id: params.id } }),
+        }),
+        route({
+          method: 'get',
+          path: '/api/v1/things/special',
+          scope: 'inventory:read',
+          summary: 'the special thing',
+          responses: { 200: 'it' },
+          handle: () => ({ status: 200, body: { by: 'name' } }),
+        }),
+        route({
+          method: 'get',
+          path: '/api/v1/things/:id/parts/:part',
+          scope: 'inventory:read',
+          summary: 'a part',
+          params: Type.Object({ id: Id, part: Id }),
+          responses: { 200: 'the part' },
+          handle: ({ params }) => ({ status: 200, body: params }),
+        }),
+        route({
+          method: 'post',
+          path: '/api/v1/things',
+          scope: 'inventory:admin',
+          summary: 'make a thing',
+          body: Type.Object({ name: Type.String() }),
+          responses: { 201: 'made' },
+          handle: async ({ body }) => ({ status: 201, body: { name: body.name }, headers: { location: '/api/v1/things/x' } }),
+        }),
+        route({
+          method: 'get',
+          path: '/api/v1/missing/:id',
+          scope: 'inventory:read',
+          summary: 'never there',
+          params: Type.Object({ id: Id }),
+          responses: { 404: 'no' },
+          handle: async ({ params }) => {
+            throw notFound(`thing ${params.id}`);
+          },
+        }),
+        route({
+          method: 'get',
+          path: '/api/v1/broken',
+          scope: 'inventory:read',
+          summary: 'fails',
+          responses: { 500: 'always' },
+          handle: () => {
+            throw new Error('boom');
+          },
+        }),
       ],
     });
     await server.start();

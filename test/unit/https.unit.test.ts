@@ -50,8 +50,16 @@ describe('HTTPS', function () {
       tls: certificate,
       routes: [
         route({
-          method: 'get', path: '/api/v1/inventory', scope: 'inventory:read', summary: 'stock', query: Type.Object({ productVariantIds: Type.String() }), responses: { 200: 'stock' },
-          handle: ({ query }) => ({ status: 200, body: query.productVariantIds.split(',').map((id) => ({ productVariantId: id, availableQuantity: 7, status: 'IN_STOCK', updatedAt: '2026-01-01T00:00:00.000Z' })) }),
+          method: 'get',
+          path: '/api/v1/inventory',
+          scope: 'inventory:read',
+          summary: 'stock',
+          query: Type.Object({ productVariantIds: Type.String() }),
+          responses: { 200: 'stock' },
+          handle: ({ query }) => ({
+            status: 200,
+            body: query.productVariantIds.split(',').map((id) => ({ productVariantId: id, availableQuantity: 7, status: 'IN_STOCK', updatedAt: '2026-01-01T00:00:00.000Z' })),
+          }),
         }),
       ],
     });
@@ -89,8 +97,18 @@ describe('HTTPS', function () {
 
     it('fail, saying why, when another CA signed it, and never skip the check without a CA', async () => {
       const why = /^inventory cannot be reached: unable to verify the first certificate \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\)$/;
-      await client(fs.readFileSync(other.caPem, 'utf8')).stock(['v-1']).then(() => expect.fail('trusted a certificate another CA signed'), (e: Error) => expect(e.message).to.match(why));
-      await client(undefined).stock(['v-1']).then(() => expect.fail("trusted a certificate no CA of Node's signed"), (e: Error) => expect(e.message).to.match(why));
+      await client(fs.readFileSync(other.caPem, 'utf8'))
+        .stock(['v-1'])
+        .then(
+          () => expect.fail('trusted a certificate another CA signed'),
+          (e: Error) => expect(e.message).to.match(why),
+        );
+      await client(undefined)
+        .stock(['v-1'])
+        .then(
+          () => expect.fail("trusted a certificate no CA of Node's signed"),
+          (e: Error) => expect(e.message).to.match(why),
+        );
     });
   });
 
@@ -101,7 +119,7 @@ describe('HTTPS', function () {
       expect(loadConfig({}).http).to.not.have.any.keys('tls', 'peerCaFile');
     });
 
-    it('refuses a key that is not the certificate\'s, naming the variable and never the key', () => {
+    it("refuses a key that is not the certificate's, naming the variable and never the key", () => {
       const stranger = path.join(dir, 'stranger-key.pem');
       const pem = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
       fs.writeFileSync(stranger, pem, { mode: 0o600 });

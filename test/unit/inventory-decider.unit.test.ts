@@ -18,24 +18,33 @@ const e = {
     data: { ...at(version), productId: 'p-1', sku: 'SKU-1', lowStockThreshold: threshold, ...levels({ q, r: 0 }), status },
   }),
   reserved: (version: number, id: string, units: number, l: L, expiresAt = NOW + TTL, orderId: string | null = null): InventoryEvent => ({
-    type: 'StockReserved', data: { ...at(version), reservationId: id, orderId, reservedUnits: units, expiresAt, ...levels(l) },
+    type: 'StockReserved',
+    data: { ...at(version), reservationId: id, orderId, reservedUnits: units, expiresAt, ...levels(l) },
   }),
   rejected: (version: number, id: string, requested: number, available: number, reason: 'INSUFFICIENT_STOCK' | 'DISCONTINUED' | 'RETIRED' = 'INSUFFICIENT_STOCK'): InventoryEvent => ({
-    type: 'ReservationRejected', data: { ...at(version), reservationId: id, orderId: null, requestedUnits: requested, reason, availableQuantity: available },
+    type: 'ReservationRejected',
+    data: { ...at(version), reservationId: id, orderId: null, requestedUnits: requested, reason, availableQuantity: available },
   }),
   released: (version: number, id: string, units: number, l: L, reason: string | null = null): InventoryEvent => ({
-    type: 'StockReleased', data: { ...at(version), reservationId: id, orderId: null, releasedUnits: units, reason, ...levels(l) },
+    type: 'StockReleased',
+    data: { ...at(version), reservationId: id, orderId: null, releasedUnits: units, reason, ...levels(l) },
   }),
   expired: (version: number, id: string, units: number, expiredAt: number, l: L): InventoryEvent => ({
-    type: 'ReservationExpired', data: { ...at(version), reservationId: id, orderId: null, releasedUnits: units, expiredAt, ...levels(l) },
+    type: 'ReservationExpired',
+    data: { ...at(version), reservationId: id, orderId: null, releasedUnits: units, expiredAt, ...levels(l) },
   }),
   changed: (version: number, changeType: StockChangeType, delta: number, l: L, reservationId: string | null = null, status: StockStatus = statusAt(l)): InventoryEvent => ({
-    type: 'StockLevelChanged', data: { ...at(version), changeType, delta, reservationId, orderId: null, reason: null, ...levels(l), status },
+    type: 'StockLevelChanged',
+    data: { ...at(version), changeType, delta, reservationId, orderId: null, reason: null, ...levels(l), status },
   }),
   status: (version: number, previousStatus: StockStatus, status: StockStatus, available: number): InventoryEvent => ({
-    type: 'StockStatusChanged', data: { ...at(version), previousStatus, status, availableQuantity: available },
+    type: 'StockStatusChanged',
+    data: { ...at(version), previousStatus, status, availableQuantity: available },
   }),
-  low: (version: number, available: number, threshold = 5): InventoryEvent => ({ type: 'LowStockThresholdReached', data: { ...at(version), availableQuantity: available, lowStockThreshold: threshold } }),
+  low: (version: number, available: number, threshold = 5): InventoryEvent => ({
+    type: 'LowStockThresholdReached',
+    data: { ...at(version), availableQuantity: available, lowStockThreshold: threshold },
+  }),
   out: (version: number): InventoryEvent => ({ type: 'OutOfStock', data: at(version) }),
   replenished: (version: number, available: number): InventoryEvent => ({ type: 'StockReplenished', data: { ...at(version), availableQuantity: available } }),
   discontinued: (version: number): InventoryEvent => ({ type: 'InventoryVariantDiscontinued', data: at(version) }),
@@ -46,14 +55,17 @@ const e = {
 // Commands.
 const c = {
   init: (initialStock: number | null, lowStockThreshold: number | null = 5, sku = 'SKU-1'): InventoryCommand => ({
-    type: 'InitializeInventory', data: { productVariantId: V, productId: 'p-1', sku, initialStock, lowStockThreshold },
+    type: 'InitializeInventory',
+    data: { productVariantId: V, productId: 'p-1', sku, initialStock, lowStockThreshold },
   }),
   reserve: (id: string, quantity: number, ttlSeconds: number | null = null): InventoryCommand => ({
-    type: 'ReserveStock', data: { productVariantId: V, reservationId: id, orderId: null, quantity, ttlSeconds },
+    type: 'ReserveStock',
+    data: { productVariantId: V, reservationId: id, orderId: null, quantity, ttlSeconds },
   }),
   release: (id: string): InventoryCommand => ({ type: 'ReleaseReservation', data: { productVariantId: V, reservationId: id, reason: null } }),
   adjust: (changeType: StockChangeType, quantity: number, reservationId: string | null = null): InventoryCommand => ({
-    type: 'AdjustStock', data: { productVariantId: V, changeType, quantity, orderId: null, reservationId, reason: null },
+    type: 'AdjustStock',
+    data: { productVariantId: V, changeType, quantity, orderId: null, reservationId, reason: null },
   }),
   expire: (asOf: number): InventoryCommand => ({ type: 'ExpireReservations', data: { productVariantId: V, asOf } }),
   discontinue: (): InventoryCommand => ({ type: 'DiscontinueVariant', data: { productVariantId: V } }),
@@ -76,7 +88,9 @@ describe('inventory decider', () => {
         name: 'for a variant id already used by another SKU: setup fails, unversioned',
         given: stocked20,
         when: c.init(20, 5, 'SKU-2'),
-        then: [{ type: 'InventorySetupFailed', data: { productVariantId: V, productId: 'p-1', sku: 'SKU-2', reason: 'variant v-1 already has a stock record for product p-1, SKU SKU-1', occurredAt: NOW } }],
+        then: [
+          { type: 'InventorySetupFailed', data: { productVariantId: V, productId: 'p-1', sku: 'SKU-2', reason: 'variant v-1 already has a stock record for product p-1, SKU SKU-1', occurredAt: NOW } },
+        ],
       },
       {
         name: 'with negative stock: setup fails',
@@ -93,7 +107,12 @@ describe('inventory decider', () => {
       { name: 'a per-request time to live', given: stocked20, when: c.reserve('r1', 5, 60), then: [e.reserved(2, 'r1', 5, { q: 20, r: 5 }, NOW + 60_000)] },
       { name: 'short stock is rejected, carrying what is available', given: holding5, when: c.reserve('r2', 16), then: [e.rejected(3, 'r2', 16, 15)] },
       { name: 'the same reservationId again: first outcome, no second effect', given: holding5, when: c.reserve('r1', 5), unchanged: 'ALREADY_APPLIED' },
-      { name: 'a rejected reservationId again, even after a restock: still rejected', given: [...holding5, e.rejected(3, 'r2', 16, 15), e.changed(4, 'RESTOCK', 100, { q: 120, r: 5 })], when: c.reserve('r2', 16), unchanged: 'ALREADY_APPLIED' },
+      {
+        name: 'a rejected reservationId again, even after a restock: still rejected',
+        given: [...holding5, e.rejected(3, 'r2', 16, 15), e.changed(4, 'RESTOCK', 100, { q: 120, r: 5 })],
+        when: c.reserve('r2', 16),
+        unchanged: 'ALREADY_APPLIED',
+      },
       { name: 'the same reservationId for another quantity is a conflict', given: holding5, when: c.reserve('r1', 6), rejected: 'IDEMPOTENCY_CONFLICT' },
       { name: 'an unknown variant is refused', given: [], when: c.reserve('r1', 1), rejected: 'UNKNOWN_VARIANT' },
       { name: 'a quantity under 1 is refused', given: stocked20, when: c.reserve('r1', 0), rejected: 'INVALID_QUANTITY' },
@@ -129,7 +148,12 @@ describe('inventory decider', () => {
       },
       { name: 'expiry frees only what is due', given: twoHeld, when: c.expire(NOW), then: [e.expired(4, 'r1', 5, due, { q: 20, r: 3 })] },
       { name: 'expiry with nothing due changes nothing', given: twoHeld, when: c.expire(due - 1), unchanged: ['NO_CHANGE', 'due to expire'] },
-      { name: 'an expired reservation cannot be released again', given: [...twoHeld, e.expired(4, 'r1', 5, due, { q: 20, r: 3 })], when: c.release('r1'), unchanged: ['ALREADY_APPLIED', 'already expired'] },
+      {
+        name: 'an expired reservation cannot be released again',
+        given: [...twoHeld, e.expired(4, 'r1', 5, due, { q: 20, r: 3 })],
+        when: c.release('r1'),
+        unchanged: ['ALREADY_APPLIED', 'already expired'],
+      },
       { name: 'an expired reservation cannot be sold', given: [...twoHeld, e.expired(4, 'r1', 5, due, { q: 20, r: 3 })], when: c.adjust('SALE', 5, 'r1'), rejected: 'RESERVATION_CLOSED' },
     ]);
   });
@@ -143,14 +167,24 @@ describe('inventory decider', () => {
       { name: 'a sale naming other units than the reservation holds is refused', given: holding5, when: c.adjust('SALE', 4, 'r1'), rejected: 'INVALID_QUANTITY' },
       { name: 'a direct sale from free stock', given: holding5, when: c.adjust('SALE', 2), then: [e.changed(3, 'SALE', -2, { q: 18, r: 5 })] },
       { name: 'a direct sale of reserved units is refused: no oversell', given: holding5, when: c.adjust('SALE', 16), rejected: 'INSUFFICIENT_STOCK' },
-      { name: 'first stock arrives: replenished', given: awaiting, when: c.adjust('RESTOCK', 30), then: [e.changed(2, 'RESTOCK', 30, { q: 30, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'IN_STOCK', 30), e.replenished(4, 30)] },
+      {
+        name: 'first stock arrives: replenished',
+        given: awaiting,
+        when: c.adjust('RESTOCK', 30),
+        then: [e.changed(2, 'RESTOCK', 30, { q: 30, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'IN_STOCK', 30), e.replenished(4, 30)],
+      },
       {
         name: 'first stock arrives under the threshold: replenished, and low',
         given: awaiting,
         when: c.adjust('RESTOCK', 3),
         then: [e.changed(2, 'RESTOCK', 3, { q: 3, r: 0 }), e.status(3, 'AWAITING_INITIAL_STOCK', 'LOW_STOCK', 3), e.low(4, 3), e.replenished(5, 3)],
       },
-      { name: 'restock after out of stock: replenished', given: outOfStock, when: c.adjust('RESTOCK', 3), then: [e.changed(5, 'RESTOCK', 3, { q: 3, r: 0 }), e.status(6, 'OUT_OF_STOCK', 'LOW_STOCK', 3), e.replenished(7, 3)] },
+      {
+        name: 'restock after out of stock: replenished',
+        given: outOfStock,
+        when: c.adjust('RESTOCK', 3),
+        then: [e.changed(5, 'RESTOCK', 3, { q: 3, r: 0 }), e.status(6, 'OUT_OF_STOCK', 'LOW_STOCK', 3), e.replenished(7, 3)],
+      },
       { name: 'a return restocks', given: holding5, when: c.adjust('RETURN', 2), then: [e.changed(3, 'RETURN', 2, { q: 22, r: 5 })] },
       { name: 'an adjustment may go down', given: holding5, when: c.adjust('ADJUSTMENT', -3), then: [e.changed(3, 'ADJUSTMENT', -3, { q: 17, r: 5 })] },
       { name: 'an adjustment below what is reserved is refused', given: holding5, when: c.adjust('ADJUSTMENT', -16), rejected: ['INSUFFICIENT_STOCK', 'would leave 4 on hand for 5 reserved'] },
@@ -170,7 +204,12 @@ describe('inventory decider', () => {
       { name: 'discontinued: existing reservations can be released', given: discontinued, when: c.release('r1'), then: [e.released(5, 'r1', 5, { q: 20, r: 0 })] },
       { name: 'discontinued: existing reservations can be sold', given: discontinued, when: c.adjust('SALE', 5, 'r1'), then: [e.changed(5, 'SALE', -5, { q: 15, r: 0 }, 'r1', 'DISCONTINUED')] },
       { name: 'deleted with nothing on hand: retired', given: [e.initialized(1, 0, 'OUT_OF_STOCK')], when: c.retire(), then: [e.retired(2)] },
-      { name: 'deleted with stock on hand: flagged for an operator, reservations refused', given: holding5, when: c.retire(), then: [e.blocked(3, 20, 5), e.status(4, 'IN_STOCK', 'DISCONTINUED', 15)] },
+      {
+        name: 'deleted with stock on hand: flagged for an operator, reservations refused',
+        given: holding5,
+        when: c.retire(),
+        then: [e.blocked(3, 20, 5), e.status(4, 'IN_STOCK', 'DISCONTINUED', 15)],
+      },
       { name: 'flagged: new reservations are refused', given: blocked, when: c.reserve('r2', 1), then: [e.rejected(5, 'r2', 1, 15, 'RETIRED')] },
       {
         name: 'flagged: once the last units leave, the record retires',

@@ -8,15 +8,17 @@ import { available, type InventoryCommand, type InventoryEvent, type VariantStoc
 const V = 'v';
 const ids = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f');
 const command: fc.Arbitrary<InventoryCommand> = fc.oneof(
-  fc.record({ reservationId: ids, quantity: fc.integer({ min: 0, max: 12 }), ttlSeconds: fc.option(fc.integer({ min: 1, max: 100 })) }).map(
-    (d): InventoryCommand => ({ type: 'ReserveStock', data: { productVariantId: V, orderId: null, ...d } }),
-  ),
+  fc
+    .record({ reservationId: ids, quantity: fc.integer({ min: 0, max: 12 }), ttlSeconds: fc.option(fc.integer({ min: 1, max: 100 })) })
+    .map((d): InventoryCommand => ({ type: 'ReserveStock', data: { productVariantId: V, orderId: null, ...d } })),
   ids.map((reservationId): InventoryCommand => ({ type: 'ReleaseReservation', data: { productVariantId: V, reservationId, reason: null } })),
-  fc.record({
-    changeType: fc.constantFrom('RESTOCK', 'SALE', 'RETURN', 'ADJUSTMENT', 'DAMAGE' as const),
-    quantity: fc.integer({ min: -10, max: 15 }),
-    reservationId: fc.option(ids),
-  }).map((d): InventoryCommand => ({ type: 'AdjustStock', data: { productVariantId: V, orderId: null, reason: null, ...d } })),
+  fc
+    .record({
+      changeType: fc.constantFrom('RESTOCK', 'SALE', 'RETURN', 'ADJUSTMENT', 'DAMAGE' as const),
+      quantity: fc.integer({ min: -10, max: 15 }),
+      reservationId: fc.option(ids),
+    })
+    .map((d): InventoryCommand => ({ type: 'AdjustStock', data: { productVariantId: V, orderId: null, reason: null, ...d } })),
   fc.integer({ min: 0, max: 200 }).map((s): InventoryCommand => ({ type: 'ExpireReservations', data: { productVariantId: V, asOf: s * 1000 } })),
   fc.constant<InventoryCommand>({ type: 'DiscontinueVariant', data: { productVariantId: V } }),
   fc.constant<InventoryCommand>({ type: 'RetireVariant', data: { productVariantId: V } }),
@@ -45,15 +47,21 @@ function run(initial: number | null, commands: InventoryCommand[]) {
 
 describe('inventory invariants (property-based)', () => {
   it('never oversells, whatever the commands', () => {
-    fc.assert(fc.property(fc.option(fc.integer({ min: 0, max: 30 })), fc.array(command, { maxLength: 60 }), (initial, commands) => {
-      run(initial, commands);
-    }), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.option(fc.integer({ min: 0, max: 30 })), fc.array(command, { maxLength: 60 }), (initial, commands) => {
+        run(initial, commands);
+      }),
+      { numRuns: 500 },
+    );
   });
 
-  it('numbers the variant\'s events 1..n with no gap and no repeat', () => {
-    fc.assert(fc.property(fc.option(fc.integer({ min: 0, max: 30 })), fc.array(command, { maxLength: 60 }), (initial, commands) => {
-      const versions = run(initial, commands).flatMap((e) => ('version' in e.data ? [e.data.version] : []));
-      expect(versions).to.deep.equal(versions.map((_, i) => i + 1));
-    }), { numRuns: 300 });
+  it("numbers the variant's events 1..n with no gap and no repeat", () => {
+    fc.assert(
+      fc.property(fc.option(fc.integer({ min: 0, max: 30 })), fc.array(command, { maxLength: 60 }), (initial, commands) => {
+        const versions = run(initial, commands).flatMap((e) => ('version' in e.data ? [e.data.version] : []));
+        expect(versions).to.deep.equal(versions.map((_, i) => i + 1));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

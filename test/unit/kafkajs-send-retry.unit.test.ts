@@ -18,7 +18,10 @@ const notLeader = () => Object.assign(new Error('This server is not the leader f
 describe('kafkajs send retried after a leader moved (patched)', () => {
   it('sends the moved partition to the broker that already answered, and nothing twice', async () => {
     // Given partition 0 led by broker 1 and partition 1 by broker 2; broker 2 fails once, then partition 1 moves to broker 1.
-    const leaders = new Map([[0, 1], [1, 2]]);
+    const leaders = new Map([
+      [0, 1],
+      [1, 2],
+    ]);
     const sent: { broker: number; partitions: number[] }[] = [];
     const broker = (nodeId: number): Broker => ({
       nodeId,
@@ -32,13 +35,19 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
         return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
       },
     });
-    const brokers = new Map([[1, broker(1)], [2, broker(2)]]);
+    const brokers = new Map([
+      [1, broker(1)],
+      [2, broker(2)],
+    ]);
     const cluster = {
       refreshMetadataIfNecessary: async () => {},
       refreshMetadata: async () => {},
       addMultipleTargetTopics: async () => {},
       isConnected: () => true,
-      findTopicPartitionMetadata: () => [{ partitionId: 0, leader: leaders.get(0) }, { partitionId: 1, leader: leaders.get(1) }],
+      findTopicPartitionMetadata: () => [
+        { partitionId: 0, leader: leaders.get(0) },
+        { partitionId: 1, leader: leaders.get(1) },
+      ],
       findLeaderForPartitions: (_topic: string, partitions: string[]) => {
         const result: Record<number, number[]> = {};
         for (const p of partitions.map(Number)) (result[leaders.get(p)!] ??= []).push(p);
@@ -61,7 +70,13 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
     const retrier = async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) => {
       for (let attempt = 0; ; attempt++) {
         try {
-          return await fn((e) => { throw e; }, attempt, 0);
+          return await fn(
+            (e) => {
+              throw e;
+            },
+            attempt,
+            0,
+          );
         } catch (error) {
           if (attempt >= 3) throw error;
         }
@@ -71,7 +86,19 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
     const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner, eosManager, retrier });
 
     // When one send carries a record for each partition
-    const acks = await send({ acks: -1, timeout: 1000, topicMessages: [{ topic: 't', messages: [{ partition: 0, value: 'a' }, { partition: 1, value: 'b' }] }] });
+    const acks = await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [
+        {
+          topic: 't',
+          messages: [
+            { partition: 0, value: 'a' },
+            { partition: 1, value: 'b' },
+          ],
+        },
+      ],
+    });
 
     // Then partition 1 went to broker 1 on the retry, partition 0 was not sent again, and both were acknowledged
     expect(sent).to.deep.equal([

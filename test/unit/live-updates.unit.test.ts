@@ -49,10 +49,12 @@ async function connect(base: string, headers: Record<string, string> = {}) {
     }
   })();
   const events = () =>
-    frames.filter((f) => f.event).map((f) => {
-      const data: unknown = JSON.parse(f.data ?? 'null');
-      return { id: Number(f.id), event: f.event, data };
-    });
+    frames
+      .filter((f) => f.event)
+      .map((f) => {
+        const data: unknown = JSON.parse(f.data ?? 'null');
+        return { id: Number(f.id), event: f.event, data };
+      });
   return { res, frames, events, ended, close: () => abort.abort() };
 }
 
@@ -130,7 +132,10 @@ describe('live-update hub', () => {
     current = update(3, { settled: true }, true);
     const late = await connect(base, { 'last-event-id': '2' });
     await late.ended;
-    expect(late.events().map((e) => e.id), 'the last state, then the end').to.deep.equal([3]);
+    expect(
+      late.events().map((e) => e.id),
+      'the last state, then the end',
+    ).to.deep.equal([3]);
     const done = await connect(base, { 'last-event-id': '3' });
     expect(done.res.status).to.equal(204);
     expect(hub.count()).to.equal(0);

@@ -8,28 +8,39 @@ describe('lookup batcher', () => {
     const calls: string[][] = [];
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    const lookup = createLookupBatcher<number>(async (keys) => {
-      calls.push(keys);
-      if (calls.length === 1) await gate;
-      return new Map(keys.map((k) => [k, k.length]));
-    }, { maxInFlight: 1 });
+    const lookup = createLookupBatcher<number>(
+      async (keys) => {
+        calls.push(keys);
+        if (calls.length === 1) await gate;
+        return new Map(keys.map((k) => [k, k.length]));
+      },
+      { maxInFlight: 1 },
+    );
     const first = lookup(['a']);
     const second = lookup(['bb', 'a']);
     const third = lookup(['ccc']);
     expect(calls).to.deep.equal([['a']]);
     release();
     expect(await first).to.deep.equal(new Map([['a', 1]]));
-    expect(await second).to.deep.equal(new Map([['bb', 2], ['a', 1]]));
+    expect(await second).to.deep.equal(
+      new Map([
+        ['bb', 2],
+        ['a', 1],
+      ]),
+    );
     expect(await third).to.deep.equal(new Map([['ccc', 3]]));
     expect(calls).to.deep.equal([['a'], ['bb', 'a', 'ccc']]);
   });
 
   it('gives a failure to the callers of that lookup only', async () => {
     let calls = 0;
-    const lookup = createLookupBatcher<number>(async (keys) => {
-      if (calls++ === 0) throw new Error('no reply');
-      return new Map(keys.map((k) => [k, 1]));
-    }, { maxInFlight: 1 });
+    const lookup = createLookupBatcher<number>(
+      async (keys) => {
+        if (calls++ === 0) throw new Error('no reply');
+        return new Map(keys.map((k) => [k, 1]));
+      },
+      { maxInFlight: 1 },
+    );
     const failed = lookup(['a']);
     const later = lookup(['b']);
     expect(await failed.catch((e: Error) => e.message)).to.equal('no reply');

@@ -96,13 +96,18 @@ describe('AWS MSK IAM', () => {
 
     it('reports a signing failure with the region, keeping the cause', async () => {
       const cause = new Error('Could not load credentials from any providers');
-      const source = mskIamTokenSource('eu-west-1', async () => { throw cause; });
-      const error = await source().then(() => undefined, (e: Error) => e);
+      const source = mskIamTokenSource('eu-west-1', async () => {
+        throw cause;
+      });
+      const error = await source().then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).to.equal('MSK IAM: could not sign a token for eu-west-1: Could not load credentials from any providers');
       expect(error?.cause).to.equal(cause);
     });
 
-    it('is AWS\'s by default, loaded only when first needed, one cached source per region', async () => {
+    it("is AWS's by default, loaded only when first needed, one cached source per region", async () => {
       const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
       expect(generateAuthToken).to.be.a('function');
       expect(defaultTokenSource('eu-west-1')).to.equal(defaultTokenSource('eu-west-1'));
@@ -152,17 +157,23 @@ describe('AWS MSK IAM', () => {
       const clock = { now: 1_000_000 };
       let fail = false;
       let made = 0;
-      const source = cachedTokenSource(async (): Promise<BearerToken> => {
-        if (fail) throw new Error('STS is unreachable');
-        made += 1;
-        return { token: `t${made}`, expiresAt: clock.now + 900_000 };
-      }, { now: () => clock.now });
+      const source = cachedTokenSource(
+        async (): Promise<BearerToken> => {
+          if (fail) throw new Error('STS is unreachable');
+          made += 1;
+          return { token: `t${made}`, expiresAt: clock.now + 900_000 };
+        },
+        { now: () => clock.now },
+      );
       await source();
       clock.now += 870_000; // in the refresh window, 30 s left
       fail = true;
       expect((await source()).token).to.equal('t1');
       clock.now += 31_000; // expired: nothing left to serve
-      const error = await source().then(() => undefined, (e: Error) => e);
+      const error = await source().then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).to.equal('STS is unreachable');
       fail = false;
       expect((await source()).token).to.equal('t2');
@@ -170,13 +181,20 @@ describe('AWS MSK IAM', () => {
 
     it('refuses a token that has expired already', async () => {
       const source = cachedTokenSource(async () => ({ token: 'old', expiresAt: 999 }), { now: () => 1_000 });
-      const error = await source().then(() => undefined, (e: Error) => e);
+      const error = await source().then(
+        () => undefined,
+        (e: Error) => e,
+      );
       expect(error?.message).to.equal('the token source returned an empty or expired token');
     });
   });
 
   describe('docs/msk-iam.md', () => {
-    interface Statement { Sid: string; Action: string[]; Resource: string | string[] }
+    interface Statement {
+      Sid: string;
+      Action: string[];
+      Resource: string | string[];
+    }
     const doc = fs.readFileSync(new URL('../../docs/msk-iam.md', import.meta.url), 'utf8');
     const policyOf = (service: string): Statement[] => {
       const json = new RegExp(`### ${service}\\n\\n\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(doc)?.[1];
@@ -185,7 +203,10 @@ describe('AWS MSK IAM', () => {
       return policy.Statement;
     };
     const names = (statements: Statement[], sid: string) =>
-      [statements.find((st) => st.Sid === sid)?.Resource ?? []].flat().map((arn) => arn.split('/').slice(3).join('/')).sort();
+      [statements.find((st) => st.Sid === sid)?.Resource ?? []]
+        .flat()
+        .map((arn) => arn.split('/').slice(3).join('/'))
+        .sort();
 
     // The policies stay what topology/access.yaml grants as ACLs: its topics, their dead letters, the service's groups and transactional ids.
     for (const [service, { reads, writes }] of Object.entries(readAccessFile().services)) {

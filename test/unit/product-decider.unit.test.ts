@@ -7,23 +7,38 @@ import { NOW, runTable } from '../support/decider-table.ts';
 
 const P = 'p-1';
 const at = (version: number) => ({ productId: P, version, occurredAt: NOW });
-const newVariant = (variantId: string, sku: string, priceMinor = 1999, initialStock: number | null = 10) => ({ variantId, sku, priceMinor, attributes: { size: 'M' }, initialStock, lowStockThreshold: 3 });
+const newVariant = (variantId: string, sku: string, priceMinor = 1999, initialStock: number | null = 10) => ({
+  variantId,
+  sku,
+  priceMinor,
+  attributes: { size: 'M' },
+  initialStock,
+  lowStockThreshold: 3,
+});
 
 const e = {
   created: (version = 1, name = 'Mug', category: string | null = 'kitchen'): ProductEvent => ({ type: 'ProductCreated', data: { ...at(version), name, description: null, category, currency: 'EUR' } }),
   variantCreated: (version: number, variantId: string, sku: string, priceMinor = 1999, initialStock: number | null = 10): ProductEvent => ({
-    type: 'ProductVariantCreated', data: { ...at(version), variantId, sku, priceMinor, currency: 'EUR', attributes: { size: 'M' }, initialStock, lowStockThreshold: 3 },
+    type: 'ProductVariantCreated',
+    data: { ...at(version), variantId, sku, priceMinor, currency: 'EUR', attributes: { size: 'M' }, initialStock, lowStockThreshold: 3 },
   }),
-  variantUpdated: (version: number, variantId: string, sku: string, status: VariantStatus, reason: string | null = null): ProductEvent => ({ type: 'ProductVariantUpdated', data: { ...at(version), variantId, sku, status, reason } }),
+  variantUpdated: (version: number, variantId: string, sku: string, status: VariantStatus, reason: string | null = null): ProductEvent => ({
+    type: 'ProductVariantUpdated',
+    data: { ...at(version), variantId, sku, status, reason },
+  }),
   updated: (version: number, name: string, description: string | null, category: string | null): ProductEvent => ({ type: 'ProductUpdated', data: { ...at(version), name, description, category } }),
-  priceChanged: (version: number, variantId: string, oldPriceMinor: number, newPriceMinor: number): ProductEvent => ({ type: 'ProductPriceChanged', data: { ...at(version), variantId, currency: 'EUR', oldPriceMinor, newPriceMinor } }),
+  priceChanged: (version: number, variantId: string, oldPriceMinor: number, newPriceMinor: number): ProductEvent => ({
+    type: 'ProductPriceChanged',
+    data: { ...at(version), variantId, currency: 'EUR', oldPriceMinor, newPriceMinor },
+  }),
   discontinued: (version: number, reason: string | null = 'end of line'): ProductEvent => ({ type: 'ProductDiscontinued', data: { ...at(version), reason } }),
   variantDeleted: (version: number, variantId: string, sku: string): ProductEvent => ({ type: 'ProductVariantDeleted', data: { ...at(version), variantId, sku } }),
 };
 
 const c = {
   create: (variants = [newVariant('v1', 'MUG-RED'), newVariant('v2', 'MUG-BLUE', 2499, null)], extra: Partial<{ name: string; currency: string }> = {}): ProductCommand => ({
-    type: 'CreateProduct', data: { productId: P, name: 'Mug', description: null, category: 'kitchen', currency: 'EUR', variants, ...extra },
+    type: 'CreateProduct',
+    data: { productId: P, name: 'Mug', description: null, category: 'kitchen', currency: 'EUR', variants, ...extra },
   }),
   update: (name: string | null, description: string | null, category: string | null): ProductCommand => ({ type: 'UpdateProductDetails', data: { productId: P, name, description, category } }),
   price: (variantId: string, priceMinor: number): ProductCommand => ({ type: 'ChangeVariantPrice', data: { productId: P, variantId, priceMinor } }),
@@ -41,9 +56,20 @@ describe('product decider', () => {
       { name: 'a product and its variants, each variant pending inventory', given: [], when: c.create(), then: mug },
       { name: 'creating it again with the same content: already applied', given: mug, when: c.create(), unchanged: 'ALREADY_APPLIED' },
       { name: 'another product under the same id is refused', given: mug, when: c.create([newVariant('v9', 'OTHER')]), rejected: 'PRODUCT_EXISTS' },
-      { name: 'a SKU another product holds is refused, naming both', given: [], owners: { 'sku:MUG-RED': 'p-9' }, when: c.create(), rejected: ['SKU_TAKEN', "SKU 'MUG-RED' already belongs to product p-9"] },
+      {
+        name: 'a SKU another product holds is refused, naming both',
+        given: [],
+        owners: { 'sku:MUG-RED': 'p-9' },
+        when: c.create(),
+        rejected: ['SKU_TAKEN', "SKU 'MUG-RED' already belongs to product p-9"],
+      },
       { name: 'SKUs compare case-insensitively', given: [], owners: { 'sku:MUG-BLUE': 'p-9' }, when: c.create([newVariant('v1', 'mug-blue')]), rejected: 'SKU_TAKEN' },
-      { name: 'a SKU twice in one request is refused', given: [], when: c.create([newVariant('v1', 'A'), newVariant('v2', 'a')]), rejected: ['INVALID_PRODUCT', "variants[1].sku 'a' repeats variants[0].sku"] },
+      {
+        name: 'a SKU twice in one request is refused',
+        given: [],
+        when: c.create([newVariant('v1', 'A'), newVariant('v2', 'a')]),
+        rejected: ['INVALID_PRODUCT', "variants[1].sku 'a' repeats variants[0].sku"],
+      },
       { name: 'no variants is refused', given: [], when: c.create([]), rejected: ['INVALID_PRODUCT', 'a product has 1 to 100 variants, got 0'] },
       { name: 'an unknown currency is refused', given: [], when: c.create(undefined, { currency: 'XYZ' }), rejected: ['INVALID_PRODUCT', "currency 'XYZ' is not an ISO 4217 code"] },
       { name: 'a blank name is refused', given: [], when: c.create(undefined, { name: '  ' }), rejected: ['INVALID_PRODUCT', 'name must have 1 to 200 characters'] },
@@ -80,7 +106,12 @@ describe('product decider', () => {
       { name: 'inventory ready: ACTIVE', given: mug, when: c.ready('v1'), then: [e.variantUpdated(4, 'v1', 'MUG-RED', 'ACTIVE')] },
       { name: 'ready again: nothing', given: [...mug, e.variantUpdated(4, 'v1', 'MUG-RED', 'ACTIVE')], when: c.ready('v1'), unchanged: 'NO_CHANGE' },
       { name: 'inventory could not set it up: INVENTORY_SETUP_FAILED', given: mug, when: c.failed('v2'), then: [e.variantUpdated(4, 'v2', 'MUG-BLUE', 'INVENTORY_SETUP_FAILED', 'warehouse said no')] },
-      { name: 'discontinued before inventory answered: stays discontinued', given: [...mug, e.discontinued(4), e.variantUpdated(5, 'v1', 'MUG-RED', 'DISCONTINUED')], when: c.ready('v1'), unchanged: ['NO_CHANGE', 'is DISCONTINUED'] },
+      {
+        name: 'discontinued before inventory answered: stays discontinued',
+        given: [...mug, e.discontinued(4), e.variantUpdated(5, 'v1', 'MUG-RED', 'DISCONTINUED')],
+        when: c.ready('v1'),
+        unchanged: ['NO_CHANGE', 'is DISCONTINUED'],
+      },
     ]);
   });
 

@@ -8,7 +8,11 @@ import { GENERATED_DIR, generatedPathFor, headerFor } from '../../scripts/schema
 const catalog = schemaCatalog();
 const records = catalog.flatMap((t) => t.records.map((r) => ({ topic: t.topic, record: r })));
 
-interface Field { name: string; doc?: string; type: unknown }
+interface Field {
+  name: string;
+  doc?: string;
+  type: unknown;
+}
 
 function undocumented(schema: unknown, where: string, out: string[]): void {
   if (Array.isArray(schema)) return schema.forEach((s) => undocumented(s, where, out));
@@ -27,8 +31,27 @@ function undocumented(schema: unknown, where: string, out: string[]): void {
 describe('schemas/', () => {
   it('has the events and commands the contract names', () => {
     const names = (topic: string) => catalog.find((t) => t.topic === topic)!.records.map((r) => r.name);
-    expect(names('product.events')).to.include.members(['ProductCreated', 'ProductUpdated', 'ProductPriceChanged', 'ProductDiscontinued', 'ProductVariantCreated', 'ProductVariantUpdated', 'ProductVariantDeleted']);
-    expect(names('inventory.events')).to.include.members(['InventoryRecordInitialized', 'StockReserved', 'ReservationRejected', 'StockReleased', 'ReservationExpired', 'StockLevelChanged', 'StockStatusChanged', 'LowStockThresholdReached', 'OutOfStock', 'StockReplenished']);
+    expect(names('product.events')).to.include.members([
+      'ProductCreated',
+      'ProductUpdated',
+      'ProductPriceChanged',
+      'ProductDiscontinued',
+      'ProductVariantCreated',
+      'ProductVariantUpdated',
+      'ProductVariantDeleted',
+    ]);
+    expect(names('inventory.events')).to.include.members([
+      'InventoryRecordInitialized',
+      'StockReserved',
+      'ReservationRejected',
+      'StockReleased',
+      'ReservationExpired',
+      'StockLevelChanged',
+      'StockStatusChanged',
+      'LowStockThresholdReached',
+      'OutOfStock',
+      'StockReplenished',
+    ]);
     expect(names('order.events')).to.include.members(['OrderCreated', 'OrderConfirmed', 'OrderRejected', 'OrderCancelled', 'OrderPaid', 'OrderReturned', 'OrderFlaggedForReview']);
     expect(names('inventory.commands')).to.include.members(['ReserveStock', 'ReleaseReservation', 'AdjustStock', 'InitializeInventory']);
   });
@@ -112,7 +135,8 @@ describe('schemas/', () => {
       const header = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n')[0] + '\n' : '';
       if (header !== headerFor(record)) stale.push(path.relative(process.cwd(), file));
     }
-    const generated = fs.readdirSync(GENERATED_DIR, { recursive: true, encoding: 'utf8' })
+    const generated = fs
+      .readdirSync(GENERATED_DIR, { recursive: true, encoding: 'utf8' })
       .map((f) => path.join(GENERATED_DIR, f))
       .filter((f) => f.endsWith('.ts') && path.dirname(f) !== GENERATED_DIR);
     const orphans = generated.filter((f) => !expected.has(f)).map((f) => path.relative(process.cwd(), f));

@@ -6,9 +6,7 @@ const declared = resolveTopology(readTopologyFile(), { profile: 'local', prefix:
 const byName = (name: string) => declared.find((d) => d.name === name)!;
 
 function existingFrom(decls: TopicDeclaration[], patch: Record<string, Partial<ExistingTopic>> = {}): Map<string, ExistingTopic> {
-  return new Map(
-    decls.map((d) => [d.name, { partitions: d.partitions, replicationFactor: d.replicationFactor, configs: { ...d.configs }, ...patch[d.name] }]),
-  );
+  return new Map(decls.map((d) => [d.name, { partitions: d.partitions, replicationFactor: d.replicationFactor, configs: { ...d.configs }, ...patch[d.name] }]));
 }
 
 describe('topology declaration', () => {
@@ -32,7 +30,10 @@ describe('topology declaration', () => {
   it('applies the msk and cluster profiles: replication 3, min ISR 2', () => {
     for (const profile of ['msk', 'cluster'] as const) {
       const declared = resolveTopology(readTopologyFile(), { profile, prefix: '' });
-      expect(declared.every((d) => d.replicationFactor === 3 && d.configs['min.insync.replicas'] === '2'), profile).to.equal(true);
+      expect(
+        declared.every((d) => d.replicationFactor === 3 && d.configs['min.insync.replicas'] === '2'),
+        profile,
+      ).to.equal(true);
     }
   });
 
@@ -42,7 +43,7 @@ describe('topology declaration', () => {
     expect(() => resolveTopology(file, { profile: 'local', prefix: '' })).to.throw(TopologyError, /co-partitioned group 'inventory' must have one partition count/);
   });
 
-  it('never prefixes the registry\'s topics', () => {
+  it("never prefixes the registry's topics", () => {
     const registry = resolveTopology(readTopologyFile(), { profile: 'local', prefix: 'p.', section: 'registry' });
     expect(registry.map((d) => d.name)).to.deep.equal(['kafkasql-journal', 'kafkasql-snapshots', 'registry-events']);
     expect(registry[0]!.configs['retention.ms']).to.equal('-1');
@@ -64,10 +65,11 @@ describe('topology plan', () => {
   });
 
   it('corrects a drifted config, naming old and new values', () => {
-    const plan = planTopology(declared, existingFrom(declared, { 'p.order.events': { configs: { 'retention.ms': '604800000', 'retention.bytes': '-1', 'cleanup.policy': 'delete', 'min.insync.replicas': '1' } } }));
-    expect(plan.actions).to.deep.equal([
-      { kind: 'alter-configs', topic: byName('p.order.events'), changes: [{ key: 'retention.ms', from: '604800000', to: '-1' }] },
-    ]);
+    const plan = planTopology(
+      declared,
+      existingFrom(declared, { 'p.order.events': { configs: { 'retention.ms': '604800000', 'retention.bytes': '-1', 'cleanup.policy': 'delete', 'min.insync.replicas': '1' } } }),
+    );
+    expect(plan.actions).to.deep.equal([{ kind: 'alter-configs', topic: byName('p.order.events'), changes: [{ key: 'retention.ms', from: '604800000', to: '-1' }] }]);
   });
 
   it('refuses a partition decrease', () => {

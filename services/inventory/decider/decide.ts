@@ -6,15 +6,7 @@ import type { InitializeInventory, ReserveStock, AdjustStock, ReleaseReservation
 import type { StockStatus } from '../../../schemas/generated/inventory.events.ts';
 import { accept, fold, reject, unchanged, UNCHANGED, type CommandContext, type Decision as Decided } from '../../platform/decider.ts';
 import { evolve } from './evolve.ts';
-import {
-  available,
-  DEFAULT_LOW_STOCK_THRESHOLD,
-  DEFAULT_RESERVATION_TTL_SECONDS,
-  statusOf,
-  type InventoryCommand,
-  type InventoryEvent,
-  type VariantStock,
-} from './state.ts';
+import { available, DEFAULT_LOW_STOCK_THRESHOLD, DEFAULT_RESERVATION_TTL_SECONDS, statusOf, type InventoryCommand, type InventoryEvent, type VariantStock } from './state.ts';
 
 type Stamped = 'productVariantId' | 'version' | 'occurredAt';
 /** An event before the decider gives it the variant id, its version and its time. */
@@ -220,7 +212,8 @@ export function decide(state: VariantStock, command: InventoryCommand, { now }: 
       if (state.discontinued || state.lifecycle === 'RETIRED') return unchanged(UNCHANGED.alreadyApplied, `variant ${variantId} no longer sells`);
       return change(state, variantId, now, [{ type: 'InventoryVariantDiscontinued', data: {} }]);
     case 'RetireVariant':
-      if (state.lifecycle === 'RETIRED' || state.lifecycle === 'RETIREMENT_BLOCKED') return unchanged(UNCHANGED.alreadyApplied, `variant ${variantId} is already ${state.lifecycle === 'RETIRED' ? 'retired' : 'up for retirement'}`);
+      if (state.lifecycle === 'RETIRED' || state.lifecycle === 'RETIREMENT_BLOCKED')
+        return unchanged(UNCHANGED.alreadyApplied, `variant ${variantId} is already ${state.lifecycle === 'RETIRED' ? 'retired' : 'up for retirement'}`);
       if (state.quantity === 0 && state.reserved === 0) return accept(...stamp(state, variantId, now, [{ type: 'InventoryRecordRetired', data: {} }]));
       return change(state, variantId, now, [{ type: 'InventoryRetirementBlocked', data: { quantity: state.quantity, reservedQuantity: state.reserved } }]);
   }

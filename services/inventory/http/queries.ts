@@ -110,7 +110,17 @@ const movementStatements = perDatabase((db) => ({
   sold: db.prepare(`SELECT COALESCE(-SUM(delta), 0) AS units FROM movements WHERE variant_id = ? AND change_type = 'SALE' AND occurred_at >= ?`),
 }));
 
-interface MovementRow { variant_id: string; version: number; occurred_at: number; change_type: string; delta: number; quantity_after: number; reservation_id: string | null; order_id: string | null; reason: string | null }
+interface MovementRow {
+  variant_id: string;
+  version: number;
+  occurred_at: number;
+  change_type: string;
+  delta: number;
+  quantity_after: number;
+  reservation_id: string | null;
+  order_id: string | null;
+  reason: string | null;
+}
 
 export const movementQueries = {
   list(db: Database.Database, variantId: string | undefined, limit: number) {
@@ -149,7 +159,14 @@ export function inventoryValue(db: Database.Database) {
     }
     const valueMinor = r.quantity * r.price_minor;
     totals.set(r.currency, (totals.get(r.currency) ?? 0) + valueMinor);
-    variants.push({ productVariantId: r.variant_id, sku: r.sku, quantity: r.quantity, unitPrice: fromMinor(r.price_minor, r.currency), currency: r.currency, value: fromMinor(valueMinor, r.currency) });
+    variants.push({
+      productVariantId: r.variant_id,
+      sku: r.sku,
+      quantity: r.quantity,
+      unitPrice: fromMinor(r.price_minor, r.currency),
+      currency: r.currency,
+      value: fromMinor(valueMinor, r.currency),
+    });
   }
   return {
     totals: [...totals].map(([currency, minor]) => ({ currency, value: fromMinor(minor, currency) })),

@@ -42,12 +42,24 @@ export function allocationsProjection(topics: Topics): Projection {
         VALUES (@reservationId, @productVariantId, @orderId, 'REJECTED', 0, @requestedUnits, @reason, @availableQuantity, @occurredAt, @occurredAt, @version)
         ON CONFLICT DO NOTHING`);
       const closed = db.prepare(`UPDATE reservations SET status = ?, updated_at = ?, variant_version = ? WHERE variant_id = ? AND reservation_id = ? AND variant_version < ?`);
-      const close = (d: { occurredAt: number; version: number; productVariantId: string; reservationId: string | null }, status: string) => closed.run(status, d.occurredAt, d.version, d.productVariantId, d.reservationId, d.version);
+      const close = (d: { occurredAt: number; version: number; productVariantId: string; reservationId: string | null }, status: string) =>
+        closed.run(status, d.occurredAt, d.version, d.productVariantId, d.reservationId, d.version);
       return (event) => {
         const { type, data } = event;
         switch (type) {
           case 'StockReserved':
-            reserved.run(data.reservationId, data.productVariantId, data.orderId, data.reservedUnits, data.reservedUnits, data.availableQuantity, data.expiresAt, data.occurredAt, data.occurredAt, data.version);
+            reserved.run(
+              data.reservationId,
+              data.productVariantId,
+              data.orderId,
+              data.reservedUnits,
+              data.reservedUnits,
+              data.availableQuantity,
+              data.expiresAt,
+              data.occurredAt,
+              data.occurredAt,
+              data.version,
+            );
             break;
           case 'ReservationRejected':
             rejected.run(data);

@@ -11,7 +11,21 @@ export function stockProjection(topics: Topics): Projection {
     version: 2,
     topics: [topics.inventoryEvents],
     indexes: ['CREATE INDEX stock_status ON stock (status)', 'CREATE INDEX stock_by_product ON stock (product_id)', 'CREATE INDEX stock_blocked ON stock (retirement_blocked)'],
-    handles: ['InventoryRecordInitialized', 'StockReserved', 'StockReleased', 'ReservationExpired', 'StockLevelChanged', 'StockStatusChanged', 'InventoryRecordRetired', 'InventoryRetirementBlocked', 'ReservationRejected', 'LowStockThresholdReached', 'OutOfStock', 'StockReplenished', 'InventoryVariantDiscontinued'],
+    handles: [
+      'InventoryRecordInitialized',
+      'StockReserved',
+      'StockReleased',
+      'ReservationExpired',
+      'StockLevelChanged',
+      'StockStatusChanged',
+      'InventoryRecordRetired',
+      'InventoryRetirementBlocked',
+      'ReservationRejected',
+      'LowStockThresholdReached',
+      'OutOfStock',
+      'StockReplenished',
+      'InventoryVariantDiscontinued',
+    ],
     migrate(db) {
       db.exec(`
         CREATE TABLE stock (

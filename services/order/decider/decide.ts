@@ -96,9 +96,7 @@ function recordOutcome(state: OrderState, c: { reservationId: string; variantId:
   const after = state.lines.map((l) => (l === line ? { ...l, outcome: c.outcome, available: c.availableQuantity } : l));
   if (after.some((l) => !l.outcome)) return accept(...stamp(state, state.orderId, now, [recorded]));
   const short = shortLines({ ...state, lines: after });
-  const conclusion: Draft = short.length === 0
-    ? { type: 'OrderConfirmed', data: {} }
-    : { type: 'OrderRejected', data: { reason: 'INSUFFICIENT_STOCK', shortLines: short } };
+  const conclusion: Draft = short.length === 0 ? { type: 'OrderConfirmed', data: {} } : { type: 'OrderRejected', data: { reason: 'INSUFFICIENT_STOCK', shortLines: short } };
   return accept(...stamp(state, state.orderId, now, [recorded, conclusion]));
 }
 
@@ -144,7 +142,11 @@ export function createDecide(settings: OrderSettings) {
         const { asOf } = command.data;
         if (state.status === 'PENDING' && asOf >= state.sagaDeadline) {
           const silent = state.lines.filter((l) => !l.outcome).map((l) => l.sku);
-          return accept(...stamp(state, state.orderId, now, [{ type: 'OrderRejected', data: { reason: `SAGA_TIMEOUT: inventory did not answer for ${silent.join(', ') || 'every line'} in time`, shortLines: shortLines(state) } }]));
+          return accept(
+            ...stamp(state, state.orderId, now, [
+              { type: 'OrderRejected', data: { reason: `SAGA_TIMEOUT: inventory did not answer for ${silent.join(', ') || 'every line'} in time`, shortLines: shortLines(state) } },
+            ]),
+          );
         }
         if (state.status === 'CONFIRMED' && asOf >= state.paymentDeadline) {
           return accept(...stamp(state, state.orderId, now, [{ type: 'OrderCancelled', data: { reason: 'PAYMENT_WINDOW_ELAPSED' } }]));

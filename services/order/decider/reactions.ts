@@ -21,9 +21,7 @@ export function orderReactions(topics: Topics) {
         case 'OrderCreated': {
           // Reservations outlive the payment window a little, so a paid order's sale still finds them.
           const ttlSeconds = Math.ceil((event.data.paymentDeadline + RESERVATION_MARGIN_MS - event.data.occurredAt) / 1000);
-          return event.data.lines.map((l) =>
-            inventory({ type: 'ReserveStock', data: { productVariantId: l.variantId, reservationId: l.reservationId, orderId, quantity: l.quantity, ttlSeconds } }),
-          );
+          return event.data.lines.map((l) => inventory({ type: 'ReserveStock', data: { productVariantId: l.variantId, reservationId: l.reservationId, orderId, quantity: l.quantity, ttlSeconds } }));
         }
         case 'OrderRejected':
           return release(state, reserved(state), `order rejected: ${event.data.reason}`);

@@ -4,10 +4,48 @@ import { fromMinor } from '../../platform/money.ts';
 import { perDatabase } from '../../platform/projections/statements.ts';
 import type { CopiedVariant } from '../placement.ts';
 
-export interface OrderRow { order_id: string; customer_id: string; status: string; currency: string; total_minor: number; reason: string | null; short_lines: string; flags: string; notes: string; request_hash: string; paid_minor: number | null; version: number; created_at: number; updated_at: number }
-export interface ItemRow { order_id: string; line: number; variant_id: string; product_id: string; sku: string; quantity: number; unit_price_minor: number; currency: string; reservation_id: string; reservation_outcome: string | null; returned: number; price_source: string }
-export interface SagaCount { open: number; late: number }
-export interface SnapshotRow { variant_id: string; product_id: string; sku: string; price_minor: number; currency: string; status: string }
+export interface OrderRow {
+  order_id: string;
+  customer_id: string;
+  status: string;
+  currency: string;
+  total_minor: number;
+  reason: string | null;
+  short_lines: string;
+  flags: string;
+  notes: string;
+  request_hash: string;
+  paid_minor: number | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+export interface ItemRow {
+  order_id: string;
+  line: number;
+  variant_id: string;
+  product_id: string;
+  sku: string;
+  quantity: number;
+  unit_price_minor: number;
+  currency: string;
+  reservation_id: string;
+  reservation_outcome: string | null;
+  returned: number;
+  price_source: string;
+}
+export interface SagaCount {
+  open: number;
+  late: number;
+}
+export interface SnapshotRow {
+  variant_id: string;
+  product_id: string;
+  sku: string;
+  price_minor: number;
+  currency: string;
+  status: string;
+}
 
 const orders = perDatabase((db) => ({
   one: db.prepare(`SELECT * FROM orders WHERE order_id = ?`),
@@ -23,7 +61,12 @@ export const orderQueries = {
   items: (db: Database.Database, id: string) => items(db).of.all(id) as ItemRow[],
   /** The order service's copy of the catalogue, for these variants. */
   snapshot: (db: Database.Database, ids: string[]): Map<string, CopiedVariant> =>
-    new Map((snapshot(db).many.all(JSON.stringify(ids)) as SnapshotRow[]).map((r) => [r.variant_id, { productId: r.product_id, sku: r.sku, priceMinor: r.price_minor, currency: r.currency, status: r.status }])),
+    new Map(
+      (snapshot(db).many.all(JSON.stringify(ids)) as SnapshotRow[]).map((r) => [
+        r.variant_id,
+        { productId: r.product_id, sku: r.sku, priceMinor: r.price_minor, currency: r.currency, status: r.status },
+      ]),
+    ),
 };
 
 export function itemView(i: ItemRow) {

@@ -22,7 +22,9 @@ export function catalogueSnapshotProjection(topics: Topics): Projection {
       const product = db.prepare(`INSERT INTO products (product_id, name, version) VALUES (@productId, @name, @version) ON CONFLICT DO NOTHING`);
       const rename = db.prepare(`UPDATE products SET name = @name WHERE product_id = @productId`);
       const bump = db.prepare(`UPDATE products SET version = @version WHERE product_id = @productId`);
-      const variant = db.prepare(`INSERT INTO variants (variant_id, product_id, sku, price_minor, currency, status) VALUES (@variantId, @productId, @sku, @priceMinor, @currency, 'PENDING_INVENTORY') ON CONFLICT DO NOTHING`);
+      const variant = db.prepare(
+        `INSERT INTO variants (variant_id, product_id, sku, price_minor, currency, status) VALUES (@variantId, @productId, @sku, @priceMinor, @currency, 'PENDING_INVENTORY') ON CONFLICT DO NOTHING`,
+      );
       const price = db.prepare(`UPDATE variants SET price_minor = @newPriceMinor WHERE variant_id = @variantId`);
       const status = db.prepare(`UPDATE variants SET status = @status WHERE variant_id = @variantId`);
       return (event) => {
@@ -34,11 +36,21 @@ export function catalogueSnapshotProjection(topics: Topics): Projection {
         }
         if (!seen || seen.version >= d.version) return;
         switch (type) {
-          case 'ProductUpdated': rename.run(d); break;
-          case 'ProductVariantCreated': variant.run(d); break;
-          case 'ProductPriceChanged': price.run(d); break;
-          case 'ProductVariantUpdated': status.run(d); break;
-          case 'ProductVariantDeleted': status.run({ ...d, status: 'DELETED' }); break;
+          case 'ProductUpdated':
+            rename.run(d);
+            break;
+          case 'ProductVariantCreated':
+            variant.run(d);
+            break;
+          case 'ProductPriceChanged':
+            price.run(d);
+            break;
+          case 'ProductVariantUpdated':
+            status.run(d);
+            break;
+          case 'ProductVariantDeleted':
+            status.run({ ...d, status: 'DELETED' });
+            break;
         }
         bump.run(d);
       };

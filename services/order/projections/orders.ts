@@ -34,11 +34,14 @@ export function ordersProjection(topics: Topics): Projection {
       const guard = 'WHERE order_id = @orderId AND version < @version';
       // The statements most events run bind positionally (about 30% faster than by name).
       const status = db.prepare(`UPDATE orders SET status = ?, reason = COALESCE(?, reason), version = ?, updated_at = ? WHERE order_id = ? AND version < ?`);
-      const setStatus = (d: { version: number; occurredAt: number; orderId: string }, value: string, reason: string | null) => status.run(value, reason ?? null, d.version, d.occurredAt, d.orderId, d.version);
+      const setStatus = (d: { version: number; occurredAt: number; orderId: string }, value: string, reason: string | null) =>
+        status.run(value, reason ?? null, d.version, d.occurredAt, d.orderId, d.version);
       const rejected = db.prepare(`UPDATE orders SET status = 'REJECTED', reason = @reason, short_lines = @shortLines, version = @version, updated_at = @occurredAt ${guard}`);
       const paid = db.prepare(`UPDATE orders SET status = 'PAID', paid_minor = @amountMinor, version = @version, updated_at = @occurredAt ${guard}`);
       // Appends the new reasons to the JSON array of flags.
-      const flags = db.prepare(`UPDATE orders SET flags = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(flags) UNION ALL SELECT value FROM json_each(@reasons))), version = @version, updated_at = @occurredAt ${guard}`);
+      const flags = db.prepare(
+        `UPDATE orders SET flags = (SELECT json_group_array(value) FROM (SELECT value FROM json_each(flags) UNION ALL SELECT value FROM json_each(@reasons))), version = @version, updated_at = @occurredAt ${guard}`,
+      );
       return (event) => {
         const { type, data: d } = event;
         if (type === 'OrderCreated') {

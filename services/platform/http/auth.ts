@@ -35,13 +35,18 @@ const VERIFIED_TOKENS_KEPT = 10_000;
 
 const ALGORITHMS: Record<string, string[]> = { ed25519: ['EdDSA'], ec: ['ES256', 'ES384', 'ES512'], rsa: ['RS256', 'RS384', 'RS512', 'PS256'] };
 
-export const unauthenticated = (message: string) =>
-  new HttpError(401, 'UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
+export const unauthenticated = (message: string) => new HttpError(401, 'UNAUTHENTICATED', message, {}, { 'www-authenticate': 'Bearer error="invalid_token"' });
 
 export const forbidden = (identity: Identity, scope: string) =>
-  new HttpError(403, 'FORBIDDEN', `'${identity.subject}' lacks the scope '${scope}' this needs`, { requiredScope: scope }, {
-    'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
-  });
+  new HttpError(
+    403,
+    'FORBIDDEN',
+    `'${identity.subject}' lacks the scope '${scope}' this needs`,
+    { requiredScope: scope },
+    {
+      'www-authenticate': `Bearer error="insufficient_scope", scope="${scope}"`,
+    },
+  );
 
 /** Why a token was refused, in words that reveal nothing about the token itself. */
 function refusal(error: unknown): string {

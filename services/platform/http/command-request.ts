@@ -43,8 +43,7 @@ export const DEFAULT_MAX_OUTSTANDING = 1000;
  */
 export const DEFAULT_LATE = { afterMs: 1000, max: 100 };
 
-export const overloaded = (reason: string) =>
-  new HttpError(503, 'OVERLOADED', `too much work in progress (${reason}); retry after 1 s`, {}, { 'retry-after': '1' });
+export const overloaded = (reason: string) => new HttpError(503, 'OVERLOADED', `too much work in progress (${reason}); retry after 1 s`, {}, { 'retry-after': '1' });
 
 /** The outcome a command's events on the log stand for. */
 export function outcomeOf(commandId: string, events: ProjectedEvent[]): CommandOutcome {

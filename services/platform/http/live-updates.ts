@@ -79,7 +79,8 @@ export function createLiveHub<T>(options: LiveHubOptions): LiveHub<T> {
   let open = 0;
   let heartbeat: NodeJS.Timeout | undefined;
 
-  const dropped = metrics && new client.Counter({ name: 'http_live_streams_dropped_total', help: 'Live-update streams dropped because their client left too much unread', registers: [metrics.registry] });
+  const dropped =
+    metrics && new client.Counter({ name: 'http_live_streams_dropped_total', help: 'Live-update streams dropped because their client left too much unread', registers: [metrics.registry] });
   if (metrics) {
     const gauge = new client.Gauge({ name: 'http_live_streams', help: 'Live-update (server-sent event) streams open on this instance', registers: [metrics.registry] });
     metrics.beforeScrape(() => gauge.set(open));
@@ -125,7 +126,13 @@ export function createLiveHub<T>(options: LiveHubOptions): LiveHub<T> {
       }
       if (open >= maxConnections) {
         metrics?.shed.inc({ reason: 'too-many-streams' });
-        throw new HttpError(503, 'TOO_MANY_STREAMS', `this instance already holds its ${maxConnections} live-update streams; retry after ${retryAfterSeconds}s (another instance may have room)`, { limit: maxConnections }, { 'retry-after': String(retryAfterSeconds) });
+        throw new HttpError(
+          503,
+          'TOO_MANY_STREAMS',
+          `this instance already holds its ${maxConnections} live-update streams; retry after ${retryAfterSeconds}s (another instance may have room)`,
+          { limit: maxConnections },
+          { 'retry-after': String(retryAfterSeconds) },
+        );
       }
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',

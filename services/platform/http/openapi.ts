@@ -19,7 +19,13 @@ function parameters(schema: TSchema | undefined, where: 'path' | 'query' | 'head
   const s = schema ? strip(schema) : undefined;
   const props = (s?.properties ?? {}) as Record<string, Record<string, unknown>>;
   const required = new Set((s?.required as string[] | undefined) ?? []);
-  return Object.entries(props).map(([name, prop]) => ({ name, in: where, required: where === 'path' || required.has(name), schema: prop, ...(prop.description ? { description: prop.description } : {}) }));
+  return Object.entries(props).map(([name, prop]) => ({
+    name,
+    in: where,
+    required: where === 'path' || required.has(name),
+    schema: prop,
+    ...(prop.description ? { description: prop.description } : {}),
+  }));
 }
 
 /** Answers every route of its kind may give, whatever its own declaration says. */
@@ -48,7 +54,13 @@ function streamOperation(s: StreamRoute) {
     security: [{ bearerAuth: [s.scope] }],
     parameters: [
       ...parameters(s.params, 'path'),
-      { name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string', pattern: '^[0-9]{1,15}$' }, description: 'the id of the last event received (EventSource sends it when it reconnects): only newer events are sent' },
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+        description: 'the id of the last event received (EventSource sends it when it reconnects): only newer events are sent',
+      },
     ],
     responses: {
       200: {
@@ -56,9 +68,13 @@ function streamOperation(s: StreamRoute) {
         content: { 'text/event-stream': { schema: { type: 'string' } } },
       },
       ...Object.fromEntries(
-        Object.entries({ 400: 'an invalid path parameter', 401: 'no bearer token, or one that is invalid or expired', 403: 'the token lacks the scope this needs', 503: 'TOO_MANY_STREAMS: this instance holds as many streams as it may; retry after Retry-After seconds', ...s.responses }).map(
-          ([status, description]) => [status, Number(status) < 400 ? { description } : errorResponse(description)],
-        ),
+        Object.entries({
+          400: 'an invalid path parameter',
+          401: 'no bearer token, or one that is invalid or expired',
+          403: 'the token lacks the scope this needs',
+          503: 'TOO_MANY_STREAMS: this instance holds as many streams as it may; retry after Retry-After seconds',
+          ...s.responses,
+        }).map(([status, description]) => [status, Number(status) < 400 ? { description } : errorResponse(description)]),
       ),
     },
     'x-events': Object.fromEntries(Object.entries(s.events).map(([name, schema]) => [name, strip(schema)])),

@@ -80,7 +80,7 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
   const query = check(r.query, 'query');
   const body = check(r.body, 'body');
   const headers = check(r.headers, 'header');
-  const declaredHeaders = Object.keys(((r.headers as unknown as { properties?: object } | undefined)?.properties) ?? {});
+  const declaredHeaders = Object.keys((r.headers as unknown as { properties?: object } | undefined)?.properties ?? {});
   const needsBody = bodyRequired(r);
   const { scope } = r;
   // Synchronous unless the handler is: most reads answer without a promise in between.

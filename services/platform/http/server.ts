@@ -157,7 +157,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     handler: (_req, res) => {
       const { subject, key } = limitKey(res);
       const perMinute = options.writesPerMinute ?? 1200;
-      res.status(429).json({ error: 'RATE_LIMITED', message: `'${subject}' made more than ${perMinute} writes in a minute${key === undefined ? '' : ` for ${key}`}; retry after ${String(res.getHeader('retry-after') ?? 60)}s` });
+      res.status(429).json({
+        error: 'RATE_LIMITED',
+        message: `'${subject}' made more than ${perMinute} writes in a minute${key === undefined ? '' : ` for ${key}`}; retry after ${String(res.getHeader('retry-after') ?? 60)}s`,
+      });
     },
   });
 
@@ -217,7 +220,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
   app.use(routeTable(table));
 
-  const knownPaths = [...options.routes, ...streams.map((s) => ({ method: 'get', path: s.path }))].map((r) => ({ method: r.method, pattern: new RegExp(`^${r.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`) }));
+  const knownPaths = [...options.routes, ...streams.map((s) => ({ method: 'get', path: s.path }))].map((r) => ({
+    method: r.method,
+    pattern: new RegExp(`^${r.path.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}/?$`),
+  }));
   app.use((req: Request, res: Response) => {
     const sameResource = knownPaths.filter((p) => p.pattern.test(req.path));
     if (sameResource.length > 0) {

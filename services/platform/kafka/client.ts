@@ -47,21 +47,27 @@ const ACCOUNTED_FOR = 'Limiting retries for the idempotent producer may invalida
 const ROUTINE_RETRY = 'another concurrent operation on the same transaction was ongoing';
 
 function pinoLogCreator(base: Logger): logCreator {
-  return () => ({ namespace, level, log }) => {
-    const { message, ...extra } = log;
-    if (message === ACCOUNTED_FOR) return;
-    const routine = `${message} ${String(extra.error ?? '')}`.includes(ROUTINE_RETRY);
-    base[routine ? 'debug' : (LEVELS[level] ?? 'info')]({ kafkajs: namespace, ...extra }, message);
-  };
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...extra } = log;
+      if (message === ACCOUNTED_FOR) return;
+      const routine = `${message} ${String(extra.error ?? '')}`.includes(ROUTINE_RETRY);
+      base[routine ? 'debug' : (LEVELS[level] ?? 'info')]({ kafkajs: namespace, ...extra }, message);
+    };
 }
 
 function kafkaLogLevel(level = process.env.KAFKAJS_LOG_LEVEL ?? 'warn'): KafkaLogLevel {
   switch (level.toLowerCase()) {
-    case 'debug': return KafkaLogLevel.DEBUG;
-    case 'info': return KafkaLogLevel.INFO;
-    case 'error': return KafkaLogLevel.ERROR;
-    case 'nothing': return KafkaLogLevel.NOTHING;
-    default: return KafkaLogLevel.WARN;
+    case 'debug':
+      return KafkaLogLevel.DEBUG;
+    case 'info':
+      return KafkaLogLevel.INFO;
+    case 'error':
+      return KafkaLogLevel.ERROR;
+    case 'nothing':
+      return KafkaLogLevel.NOTHING;
+    default:
+      return KafkaLogLevel.WARN;
   }
 }
 

@@ -20,11 +20,7 @@ export const TRANSACTIONAL_RETRY: RetryOptions = { retries: 40, initialRetryTime
 
 const RETRIABLE = new Set(['CONCURRENT_TRANSACTIONS', 'COORDINATOR_LOAD_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE']);
 
-export async function sendOffsetsWithRetry(
-  transaction: Transaction,
-  offsets: Offsets & { consumerGroupId: string },
-  attempts = 12,
-): Promise<void> {
+export async function sendOffsetsWithRetry(transaction: Transaction, offsets: Offsets & { consumerGroupId: string }, attempts = 12): Promise<void> {
   let delay = 5;
   for (let attempt = 1; ; attempt++) {
     try {

@@ -14,7 +14,10 @@ import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 
 export class RequestTimeoutError extends Error {
   override name = 'RequestTimeoutError';
-  constructor(readonly requestId: string, timeoutMs: number) {
+  constructor(
+    readonly requestId: string,
+    timeoutMs: number,
+  ) {
     super(`no reply to request ${requestId} within ${timeoutMs}ms`);
   }
 }
@@ -110,11 +113,13 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
       try {
         await producer.send({
           topic: requests.name,
-          messages: [{
-            key: requestId,
-            value: codec.encode(requests, request),
-            headers: toHeaders({ id: requestId, type: codec.fullName(requests, request.type), source: options.source, time: Date.now(), correlationId: correlationId ?? requestId }),
-          }],
+          messages: [
+            {
+              key: requestId,
+              value: codec.encode(requests, request),
+              headers: toHeaders({ id: requestId, type: codec.fullName(requests, request.type), source: options.source, time: Date.now(), correlationId: correlationId ?? requestId }),
+            },
+          ],
         });
       } catch (error) {
         const waiter = waiting.get(requestId);

@@ -76,33 +76,25 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
     counter.inc();
   };
 
-  function outcomeRecords(
-    aggregateId: string,
-    partition: number,
-    command: MessageMetadata,
-    messages: { type: string; data: object }[],
-    now: number,
-  ) {
+  function outcomeRecords(aggregateId: string, partition: number, command: MessageMetadata, messages: { type: string; data: object }[], now: number) {
     return messages.map((message, index) => {
-        const id = newId();
-        const meta: MessageMetadata = {
-          id,
-          type: codec.fullName(events, message.type),
-          source: definition.name,
-          time: now,
-          correlationId: command.correlationId,
-          causationId: command.id,
-          outcome: { index, count: messages.length },
-        };
-        const value = codec.encode(events, message);
-        return { meta, record: { topic: events.name, partition, key: aggregateId, value, headers: toHeaders(meta) } satisfies OutboundRecord };
-      });
+      const id = newId();
+      const meta: MessageMetadata = {
+        id,
+        type: codec.fullName(events, message.type),
+        source: definition.name,
+        time: now,
+        correlationId: command.correlationId,
+        causationId: command.id,
+        outcome: { index, count: messages.length },
+      };
+      const value = codec.encode(events, message);
+      return { meta, record: { topic: events.name, partition, key: aggregateId, value, headers: toHeaders(meta) } satisfies OutboundRecord };
+    });
   }
 
   function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): OutboundRecord[] {
-    return outbound.map(({ topic, message }) =>
-      outboundCommand(codec, topic, message, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }),
-    );
+    return outbound.map(({ topic, message }) => outboundCommand(codec, topic, message, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }));
   }
 
   async function handle(partition: number, messages: KafkaMessage[]) {
@@ -149,7 +141,13 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
       const now = meta.time;
       const state = overlay.get(aggregateId) ?? store.aggregates.get(aggregateId) ?? decider.initialState;
       const outcomeOf = (outcome: Decided['outcome'], events: Message[]): Decided => ({
-        type: command.type, outcome, events, latencyMs: Date.now() - meta.time, aggregateId, commandId: meta.id, correlationId: meta.correlationId,
+        type: command.type,
+        outcome,
+        events,
+        latencyMs: Date.now() - meta.time,
+        aggregateId,
+        commandId: meta.id,
+        correlationId: meta.correlationId,
       });
       try {
         const decision = decider.decide(state, command, { now, owner });
@@ -197,7 +195,11 @@ export function createCommandProcessor<S, C extends Message, E extends Message, 
         // the argument objects alone show up in the profile.
         const logDecided = logger.isLevelEnabled('info');
         for (const d of decided) {
-          if (logDecided && d.outcome !== 'dead-lettered') logger.info({ correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) }, 'command decided');
+          if (logDecided && d.outcome !== 'dead-lettered')
+            logger.info(
+              { correlationId: d.correlationId, commandId: d.commandId, command: d.type, aggregateId: d.aggregateId, outcome: d.outcome, events: d.events.map((e) => e.type) },
+              'command decided',
+            );
           countDecided(d.type, d.outcome);
           if (d.outcome !== 'dead-lettered') latency?.observe(d.latencyMs / 1000);
           options.onDecided?.(d);

@@ -82,12 +82,7 @@ async function positions(kafka: Kafka, topic: TopicDescriptor, topicPrefix: stri
 }
 
 /** Dead letters of a topic, in offset order per partition: all of them, those not yet replayed, or the ones named. */
-export async function readDeadLetters(
-  kafka: Kafka,
-  topic: TopicDescriptor,
-  topicPrefix: string,
-  which: 'all' | 'pending' | LetterPosition[] = 'all',
-): Promise<DeadLetter[]> {
+export async function readDeadLetters(kafka: Kafka, topic: TopicDescriptor, topicPrefix: string, which: 'all' | 'pending' | LetterPosition[] = 'all'): Promise<DeadLetter[]> {
   const { ends, replayed } = await positions(kafka, topic, topicPrefix);
   const named = Array.isArray(which) ? which : undefined;
   const ranges = ends.map((end) => {

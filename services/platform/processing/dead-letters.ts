@@ -13,12 +13,7 @@ export const DLQ_HEADER = {
   time: 'dlq_time',
 } as const;
 
-export function deadLetterRecord(
-  source: { topic: string; partition: number; message: KafkaMessage },
-  reason: string,
-  consumer: string,
-  now = Date.now(),
-): OutboundRecord {
+export function deadLetterRecord(source: { topic: string; partition: number; message: KafkaMessage }, reason: string, consumer: string, now = Date.now()): OutboundRecord {
   const headers: IHeaders = {
     ...(source.message.headers ?? {}),
     [DLQ_HEADER.reason]: reason.slice(0, 2000),

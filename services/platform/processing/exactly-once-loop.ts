@@ -132,7 +132,10 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
   async function prepare(batch: Slot[], heartbeat: () => Promise<void>): Promise<void> {
     const generations = batch.map((s) => s.generation);
     await Promise.all(batch.map(fence));
-    await handler.prepare(batch.map((s) => s.partition), heartbeat);
+    await handler.prepare(
+      batch.map((s) => s.partition),
+      heartbeat,
+    );
     const offsets = await committedOffsets(batch.map((s) => s.partition));
     batch.forEach((slot, i) => {
       if (slot.generation !== generations[i]) return; // reassigned meanwhile: the next prepare wins
@@ -237,9 +240,7 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
     // heartbeating meanwhile; a batch that arrives first awaits the same work.)
     const [first] = now;
     if (first !== undefined) {
-      ensureReady(slotFor(first), async () => {}).catch((error: unknown) =>
-        logger.warn({ topic, error: (error as Error).message }, 'preparing partitions failed; retrying on the next batch'),
-      );
+      ensureReady(slotFor(first), async () => {}).catch((error: unknown) => logger.warn({ topic, error: (error as Error).message }, 'preparing partitions failed; retrying on the next batch'));
     }
   }
 

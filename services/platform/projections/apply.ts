@@ -91,7 +91,19 @@ export async function decodeBatch(
       if (type && !wanted.has(type.slice(type.lastIndexOf('.') + 1))) continue;
     }
     const decoded = await decodeOrPoison(codec, topic, message.value);
-    if (decoded.ok) events.push(new DecodedEvent(topic.baseName, decoded.message.type, decoded.message.data as Record<string, unknown>, partition, BigInt(message.offset), message.key?.toString(), message.headers, message.timestamp));
+    if (decoded.ok)
+      events.push(
+        new DecodedEvent(
+          topic.baseName,
+          decoded.message.type,
+          decoded.message.data as Record<string, unknown>,
+          partition,
+          BigInt(message.offset),
+          message.key?.toString(),
+          message.headers,
+          message.timestamp,
+        ),
+      );
     else await onPoison(message, decoded.poison);
   }
   return events;

@@ -22,7 +22,14 @@ export function createBulkApplier(codec: Codec, handles: ProjectionHandle[]): Bu
   const readers = (topic: TopicDescriptor) => handles.filter((h) => h.projection.topics.some((t) => t.baseName === topic.baseName));
   const wanted = new Map<string, Set<string> | undefined>();
   const wantedFrom = (topic: TopicDescriptor) => {
-    if (!wanted.has(topic.name)) wanted.set(topic.name, wantedTypes(handles.map((h) => h.projection), topic));
+    if (!wanted.has(topic.name))
+      wanted.set(
+        topic.name,
+        wantedTypes(
+          handles.map((h) => h.projection),
+          topic,
+        ),
+      );
     return wanted.get(topic.name);
   };
   const open = () => {

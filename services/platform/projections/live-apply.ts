@@ -43,7 +43,13 @@ export function createLiveApplier(options: { maxAttempts: number; logger: Logger
           if (!exhausted) throw new Error(`projection ${name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts}): ${error.reason}`);
           // Still failing after bounded retries: dead-letter those events and go on.
           for (const event of error.failed) {
-            await deadLetter(topic, partition, messages.find((m) => BigInt(m.offset) === event.offset)!, `projection ${name} kept failing: ${error.reason}`, observer);
+            await deadLetter(
+              topic,
+              partition,
+              messages.find((m) => BigInt(m.offset) === event.offset)!,
+              `projection ${name} kept failing: ${error.reason}`,
+              observer,
+            );
             skip.add(event.offset);
           }
           budget.settle(attemptKey);

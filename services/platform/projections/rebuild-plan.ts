@@ -26,7 +26,10 @@ export async function extents(kafka: Kafka, topics: TopicDescriptor[]): Promise<
     const result = new Map<string, PartitionExtent[]>();
     for (const topic of topics) {
       const offsets = await admin.fetchTopicOffsets(topic.name);
-      result.set(topic.name, offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition));
+      result.set(
+        topic.name,
+        offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) })).sort((a, b) => a.partition - b.partition),
+      );
     }
     return result;
   } finally {

@@ -146,10 +146,12 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
   fs.mkdirSync(dir, { recursive: true });
   const started = Date.now();
   const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-  const files = new Map(projections.map((projection) => {
-    removeLeftovers(dir, projection, dataDir, service);
-    return [projection.name, `${projection.name}.v${projection.version}.${stamp}.rebuild-${process.pid}.sqlite`];
-  }));
+  const files = new Map(
+    projections.map((projection) => {
+      removeLeftovers(dir, projection, dataDir, service);
+      return [projection.name, `${projection.name}.v${projection.version}.${stamp}.rebuild-${process.pid}.sqlite`];
+    }),
+  );
   const done = new Map<string, number>();
   const applied = new Map<string, number>();
   const totals = new Map(plan.projections.map((p) => [p.projection.name, Number(p.events)]));
@@ -208,11 +210,14 @@ export async function rebuildProjections(options: RebuildOptions): Promise<Rebui
       let behind = 0;
       const more: Ranges = new Map();
       for (const [name, parts] of next) {
-        more.set(name, parts.map((p) => {
-          const from = ranges.get(name)?.find((q) => q.partition === p.partition)?.to ?? 0n;
-          behind += Number(p.high - from);
-          return { partition: p.partition, from, to: p.high };
-        }));
+        more.set(
+          name,
+          parts.map((p) => {
+            const from = ranges.get(name)?.find((q) => q.partition === p.partition)?.to ?? 0n;
+            behind += Number(p.high - from);
+            return { partition: p.partition, from, to: p.high };
+          }),
+        );
       }
       for (const p of projections) totals.set(p.name, (totals.get(p.name) ?? 0) + behind);
       if (behind <= (options.closeEnough ?? 1000) || pass >= 10) break;
@@ -267,14 +272,17 @@ async function verifyAgainstLive(options: RebuildOptions, rebuilt: ProjectionHan
   const copy = openHandle(projection, dataDir, service, copyFile, { bulk: true });
   try {
     const ends = await extents(kafka, projection.topics);
-    const ranges: Ranges = new Map([...ends].map(([name, parts]) => {
-      const topic = projection.topics.find((t) => t.name === name)!;
-      const from = (p: number) => [copy, rebuilt].reduce((min, h) => {
-        const c = h.checkpoints.get(partitionKey(topic, p)) ?? 0n;
-        return c < min ? c : min;
-      }, BigInt(Number.MAX_SAFE_INTEGER));
-      return [name, parts.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high }))];
-    }));
+    const ranges: Ranges = new Map(
+      [...ends].map(([name, parts]) => {
+        const topic = projection.topics.find((t) => t.name === name)!;
+        const from = (p: number) =>
+          [copy, rebuilt].reduce((min, h) => {
+            const c = h.checkpoints.get(partitionKey(topic, p)) ?? 0n;
+            return c < min ? c : min;
+          }, BigInt(Number.MAX_SAFE_INTEGER));
+        return [name, parts.map((p) => ({ partition: p.partition, from: from(p.partition), to: p.high }))];
+      }),
+    );
     await catchUp(kafka, readerGroup(options), projection.topics, ranges, inThread(codec, [copy, rebuilt]), () => {});
     return { comparison: compareDatabases(copy.db, rebuilt.db) };
   } finally {

@@ -151,7 +151,10 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
     }
     // Once caught up, batches are small: name every story they touched.
     if (log.caughtUp() && appliedBy.length) {
-      logger.info({ topic: topic.name, partition, offsets: `${batch.firstOffset()}-${batch.lastOffset()}`, projections: appliedBy, correlationIds: [...new Set(events.map((e) => e.meta.correlationId))] }, 'events applied');
+      logger.info(
+        { topic: topic.name, partition, offsets: `${batch.firstOffset()}-${batch.lastOffset()}`, projections: appliedBy, correlationIds: [...new Set(events.map((e) => e.meta.correlationId))] },
+        'events applied',
+      );
     }
     for (const event of fresh) options.onEvent?.(event);
     if (next > seen) log.observedUpTo.set(k, next);
@@ -200,7 +203,13 @@ export function createProjectionRunner(options: ProjectionRunnerOptions): Projec
       await readLogEnds();
       for (const k of log.startEnds.keys()) {
         const { topic: base, partition } = topicPartitionOf(k);
-        log.read.set(k, startOffset([...topics.values()].find((t) => t.baseName === base)!, partition));
+        log.read.set(
+          k,
+          startOffset(
+            [...topics.values()].find((t) => t.baseName === base)!,
+            partition,
+          ),
+        );
       }
       // Events a live model already holds were observed by a previous run.
       for (const k of log.startEnds.keys()) {

@@ -30,14 +30,15 @@ function tablesOf(db: Database.Database): { name: string; virtual: boolean }[] {
   const rows = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string; sql: string }[];
   const virtual = rows.filter((r) => /^CREATE VIRTUAL TABLE/i.test(r.sql)).map((r) => r.name);
   // FTS5 keeps its index in shadow tables named after the virtual table; the virtual table's own rows are what matter.
-  return rows
-    .filter((r) => !BOOKKEEPING.has(r.name) && !virtual.some((v) => r.name.startsWith(`${v}_`)))
-    .map((r) => ({ name: r.name, virtual: virtual.includes(r.name) }));
+  return rows.filter((r) => !BOOKKEEPING.has(r.name) && !virtual.some((v) => r.name.startsWith(`${v}_`))).map((r) => ({ name: r.name, virtual: virtual.includes(r.name) }));
 }
 
 function keyColumns(db: Database.Database, table: string): string[] {
   const columns = db.prepare(`SELECT name, pk FROM pragma_table_info(?)`).all(table) as { name: string; pk: number }[];
-  return columns.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+  return columns
+    .filter((c) => c.pk > 0)
+    .sort((a, b) => a.pk - b.pk)
+    .map((c) => c.name);
 }
 
 function rowsOf(db: Database.Database, table: string, virtual: boolean): Map<string, { row: Record<string, unknown>; sum: string }> {
@@ -46,7 +47,10 @@ function rowsOf(db: Database.Database, table: string, virtual: boolean): Map<str
   const result = new Map<string, { row: Record<string, unknown>; sum: string }>();
   for (const row of db.prepare(select).iterate() as Iterable<Record<string, unknown>>) {
     const key = JSON.stringify(keys.length ? keys.map((k) => row[k]) : [row._rowid]);
-    const sum = crypto.createHash('sha1').update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v))).digest('hex');
+    const sum = crypto
+      .createHash('sha1')
+      .update(JSON.stringify(row, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : Buffer.isBuffer(v) ? v.toString('base64') : v)))
+      .digest('hex');
     result.set(key, { row, sum });
   }
   return result;

@@ -35,8 +35,4 @@ export type WorkerRequest =
   | { type: 'close'; id: number };
 
 export type WorkerReply =
-  | { type: 'ready' }
-  | { type: 'applied'; id: number; applied: Record<string, number> }
-  | { type: 'finished'; id: number }
-  | { type: 'closed'; id: number }
-  | { type: 'error'; message: string };
+  { type: 'ready' } | { type: 'applied'; id: number; applied: Record<string, number> } | { type: 'finished'; id: number } | { type: 'closed'; id: number } | { type: 'error'; message: string };

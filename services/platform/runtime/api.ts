@@ -43,13 +43,15 @@ export function createApi(context: ServiceContext, options: ApiOptions): Api {
   const { onEvent } = options;
   const readLogger = logger.child({ component: 'read-models' });
   // What watches events (long-polls, live updates) must not stop the read models.
-  const observe = onEvent && ((event: ProjectedEvent) => {
-    try {
-      onEvent(event, read);
-    } catch (error) {
-      readLogger.warn({ err: error, topic: event.topic, type: event.type }, 'an event watcher failed');
-    }
-  });
+  const observe =
+    onEvent &&
+    ((event: ProjectedEvent) => {
+      try {
+        onEvent(event, read);
+      } catch (error) {
+        readLogger.warn({ err: error, topic: event.topic, type: event.type }, 'an event watcher failed');
+      }
+    });
   const read: ProjectionRunner = createProjectionRunner({
     kafka,
     codec,

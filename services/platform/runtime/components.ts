@@ -33,10 +33,7 @@ export function processorComponent<S, C extends Message, E extends Message, R ex
   };
 }
 
-export function translatorComponent<M extends RecordMap>(
-  context: ServiceContext,
-  spec: Pick<TranslatorOptions<M>, 'from' | 'translate'> & { name: string; role: string },
-): Component {
+export function translatorComponent<M extends RecordMap>(context: ServiceContext, spec: Pick<TranslatorOptions<M>, 'from' | 'translate'> & { name: string; role: string }): Component {
   const { kafka, codec, config, logger, metrics, health, service } = context;
   const groupId = `${config.topicPrefix}${service}-${spec.name}`;
   const translator = createTranslator({

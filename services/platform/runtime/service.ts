@@ -58,7 +58,14 @@ export interface RunningService<T = unknown> {
 
 export function rolesFrom(env: NodeJS.ProcessEnv): Set<string> | 'all' {
   const raw = env.SERVICE_ROLES?.trim();
-  return raw ? new Set(raw.split(',').map((r) => r.trim()).filter(Boolean)) : 'all';
+  return raw
+    ? new Set(
+        raw
+          .split(',')
+          .map((r) => r.trim())
+          .filter(Boolean),
+      )
+    : 'all';
 }
 
 export async function startService<S, T>(definition: ServiceDefinition<S, T>, env: NodeJS.ProcessEnv = process.env): Promise<RunningService<T>> {
@@ -92,7 +99,15 @@ export async function startService<S, T>(definition: ServiceDefinition<S, T>, en
     components.push({ name: 'ops-http', role: 'any', start: () => ops.start(), stop: () => ops.stop() });
   }
   const probe = createClusterProbe({
-    kafka: createKafka({ brokers: config.kafka.brokers, clientId: `${definition.name}-probe`, security: config.kafka.security, logger: logger.child({ component: 'cluster-probe' }, { level: 'silent' }), retries: 1, connectionTimeoutMs: 1_000, requestTimeoutMs: 2_000 }),
+    kafka: createKafka({
+      brokers: config.kafka.brokers,
+      clientId: `${definition.name}-probe`,
+      security: config.kafka.security,
+      logger: logger.child({ component: 'cluster-probe' }, { level: 'silent' }),
+      retries: 1,
+      connectionTimeoutMs: 1_000,
+      requestTimeoutMs: 2_000,
+    }),
     health,
     logger: logger.child({ component: 'cluster-probe' }),
   });

@@ -57,10 +57,7 @@ export async function setCompatibility(registryUrl: string, subject: string, com
 export async function registerRecord(registry: SchemaRegistry, registryUrl: string, subject: string, record: RecordSchema): Promise<Registration> {
   await setCompatibility(registryUrl, subject);
   try {
-    const { id } = await registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(record.schema) },
-      { subject, compatibility: SUBJECT_COMPATIBILITY },
-    );
+    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(record.schema) }, { subject, compatibility: SUBJECT_COMPATIBILITY });
     return { subject, id };
   } catch (error) {
     const text = errorText(error);

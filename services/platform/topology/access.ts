@@ -19,10 +19,13 @@ type ResourcePatternTypes = kafkajs.ResourcePatternTypes;
 
 const Access = Type.Object({ reads: Type.Array(Type.String()), writes: Type.Array(Type.String()) }, { additionalProperties: false });
 
-const AccessFile = Type.Object({
-  services: Type.Record(Type.String(), Access),
-  registry: Type.Object({ reads: Type.Array(Type.String()), writes: Type.Array(Type.String()), groupPrefix: Type.String() }, { additionalProperties: false }),
-}, { additionalProperties: false });
+const AccessFile = Type.Object(
+  {
+    services: Type.Record(Type.String(), Access),
+    registry: Type.Object({ reads: Type.Array(Type.String()), writes: Type.Array(Type.String()), groupPrefix: Type.String() }, { additionalProperties: false }),
+  },
+  { additionalProperties: false },
+);
 
 export type AccessFile = Static<typeof AccessFile>;
 

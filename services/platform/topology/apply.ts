@@ -47,12 +47,11 @@ export interface ApplyResult {
   applied: boolean;
 }
 
-export async function applyTopology(
-  admin: Admin,
-  declared: TopicDeclaration[],
-  options: PlanOptions & { dryRun?: boolean } = {},
-): Promise<ApplyResult> {
-  const existing = await describeExisting(admin, declared.map((d) => d.name));
+export async function applyTopology(admin: Admin, declared: TopicDeclaration[], options: PlanOptions & { dryRun?: boolean } = {}): Promise<ApplyResult> {
+  const existing = await describeExisting(
+    admin,
+    declared.map((d) => d.name),
+  );
   const plan = planTopology(declared, existing, options);
   if (options.dryRun || plan.refusals.length > 0 || plan.actions.length === 0) return { plan, applied: false };
 

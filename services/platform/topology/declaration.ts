@@ -10,23 +10,35 @@ import type { KafkaProfile } from '../config.ts';
 
 const ConfigMap = Type.Record(Type.String(), Type.String());
 
-const TopicEntry = Type.Object({
-  partitions: Type.Integer({ minimum: 1 }),
-  key: Type.Optional(Type.String()),
-  retention: Type.String(),
-  deadLetters: Type.Optional(Type.Boolean()),
-  coPartitionGroup: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+const TopicEntry = Type.Object(
+  {
+    partitions: Type.Integer({ minimum: 1 }),
+    key: Type.Optional(Type.String()),
+    retention: Type.String(),
+    deadLetters: Type.Optional(Type.Boolean()),
+    coPartitionGroup: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
-const TopologyFile = Type.Object({
-  profiles: Type.Record(Type.String(), Type.Object({
-    replicationFactor: Type.Integer({ minimum: 1 }),
-    minInsyncReplicas: Type.Integer({ minimum: 1 }),
-  }, { additionalProperties: false })),
-  retention: Type.Record(Type.String(), ConfigMap),
-  topics: Type.Record(Type.String(), TopicEntry),
-  registry: Type.Record(Type.String(), TopicEntry),
-}, { additionalProperties: false });
+const TopologyFile = Type.Object(
+  {
+    profiles: Type.Record(
+      Type.String(),
+      Type.Object(
+        {
+          replicationFactor: Type.Integer({ minimum: 1 }),
+          minInsyncReplicas: Type.Integer({ minimum: 1 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    retention: Type.Record(Type.String(), ConfigMap),
+    topics: Type.Record(Type.String(), TopicEntry),
+    registry: Type.Record(Type.String(), TopicEntry),
+  },
+  { additionalProperties: false },
+);
 
 export type TopologyFile = Static<typeof TopologyFile>;
 
@@ -104,9 +116,7 @@ function checkCoPartitioning(declarations: TopicDeclaration[]): void {
   for (const [group, members] of groups) {
     const counts = new Set(members.map((m) => m.partitions));
     if (counts.size > 1) {
-      throw new TopologyError(
-        `co-partitioned group '${group}' must have one partition count, but declares ${members.map((m) => `${m.baseName}=${m.partitions}`).join(', ')}`,
-      );
+      throw new TopologyError(`co-partitioned group '${group}' must have one partition count, but declares ${members.map((m) => `${m.baseName}=${m.partitions}`).join(', ')}`);
     }
   }
 }

@@ -31,11 +31,7 @@ export interface PlanOptions {
   allowRepartition?: boolean;
 }
 
-export function planTopology(
-  declared: TopicDeclaration[],
-  existing: ReadonlyMap<string, ExistingTopic>,
-  options: PlanOptions = {},
-): TopologyPlan {
+export function planTopology(declared: TopicDeclaration[], existing: ReadonlyMap<string, ExistingTopic>, options: PlanOptions = {}): TopologyPlan {
   const plan: TopologyPlan = { actions: [], refusals: [], unchanged: [] };
 
   for (const topic of declared) {
@@ -51,9 +47,7 @@ export function planTopology(
       );
     }
     if (topic.partitions < current.partitions) {
-      plan.refusals.push(
-        `${topic.name}: has ${current.partitions} partitions, declared ${topic.partitions}; Kafka cannot remove partitions`,
-      );
+      plan.refusals.push(`${topic.name}: has ${current.partitions} partitions, declared ${topic.partitions}; Kafka cannot remove partitions`);
     } else if (topic.partitions > current.partitions) {
       if (topic.keyed && !options.allowRepartition) {
         plan.refusals.push(
@@ -81,11 +75,7 @@ export function planTopology(
 // Co-partitioned topics (same key, same partition number for one aggregate's
 // commands and events) must end with equal partition counts: either all of a
 // group moves, or none of it.
-function coPartitionRefusals(
-  declared: TopicDeclaration[],
-  existing: ReadonlyMap<string, ExistingTopic>,
-  actions: TopologyAction[],
-): string[] {
+function coPartitionRefusals(declared: TopicDeclaration[], existing: ReadonlyMap<string, ExistingTopic>, actions: TopologyAction[]): string[] {
   const refusals: string[] = [];
   const groups = new Map<string, TopicDeclaration[]>();
   for (const d of declared) {
@@ -99,9 +89,7 @@ function coPartitionRefusals(
       return { name: m.name, count };
     });
     if (new Set(after.map((a) => a.count)).size > 1) {
-      refusals.push(
-        `co-partitioned group '${group}' would be split (${after.map((a) => `${a.name}=${a.count}`).join(', ')}); its topics move together or not at all`,
-      );
+      refusals.push(`co-partitioned group '${group}' would be split (${after.map((a) => `${a.name}=${a.count}`).join(', ')}); its topics move together or not at all`);
     }
   }
   return refusals;
@@ -110,7 +98,9 @@ function coPartitionRefusals(
 export function describeAction(action: TopologyAction): string {
   switch (action.kind) {
     case 'create': {
-      const configs = Object.entries(action.topic.configs).map(([k, v]) => `${k}=${v}`).join(', ');
+      const configs = Object.entries(action.topic.configs)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ');
       return `create ${action.topic.name}: ${action.topic.partitions} partitions, replication ${action.topic.replicationFactor}, ${configs}`;
     }
     case 'alter-configs':

@@ -37,7 +37,7 @@ export async function prepareNamespace(config: PlatformConfig, options: PrepareO
     prepared = { plan };
     // MSK ignores Kafka ACLs for IAM clients: their IAM policies grant access instead.
     if (config.kafka.security.sasl?.mechanism === 'aws-msk-iam') {
-      prepared.acls = { applied: false, reason: 'IAM access control: each service\'s IAM policy grants its access (docs/msk-iam.md)' };
+      prepared.acls = { applied: false, reason: "IAM access control: each service's IAM policy grants its access (docs/msk-iam.md)" };
     } else if (config.kafka.security.sasl && !options.dryRun) {
       prepared.acls = await applyAcls(admin, serviceAcls(readAccessFile(), topology, config.topicPrefix));
     }

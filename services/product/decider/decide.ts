@@ -72,12 +72,10 @@ function create(state: ProductState, c: CreateProduct, { now, owner }: CommandCo
   return accept(
     ...stamp(state, c.productId, now, [
       { type: 'ProductCreated', data: { name: c.name.trim(), description: c.description, category: c.category, currency: c.currency } },
-      ...c.variants.map(
-        (v): Draft => ({
-          type: 'ProductVariantCreated',
-          data: { variantId: v.variantId, sku: v.sku, priceMinor: v.priceMinor, currency: c.currency, attributes: v.attributes, initialStock: v.initialStock, lowStockThreshold: v.lowStockThreshold },
-        }),
-      ),
+      ...c.variants.map((v): Draft => ({
+        type: 'ProductVariantCreated',
+        data: { variantId: v.variantId, sku: v.sku, priceMinor: v.priceMinor, currency: c.currency, attributes: v.attributes, initialStock: v.initialStock, lowStockThreshold: v.lowStockThreshold },
+      })),
     ]),
   );
 }
@@ -91,7 +89,8 @@ function update(state: ProductState, c: UpdateProductDetails, now: number): Deci
   if (!next.name || next.name.length > LIMITS.name) return reject(REJECTION.invalid, `name must have 1 to ${LIMITS.name} characters`);
   if ((next.description?.length ?? 0) > LIMITS.description) return reject(REJECTION.invalid, `description must have at most ${LIMITS.description} characters`);
   if ((next.category?.length ?? 0) > LIMITS.category) return reject(REJECTION.invalid, `category must have at most ${LIMITS.category} characters`);
-  if (next.name === state.name && next.description === state.description && next.category === state.category) return unchanged(UNCHANGED.noChange, `product ${state.productId} already has these details`);
+  if (next.name === state.name && next.description === state.description && next.category === state.category)
+    return unchanged(UNCHANGED.noChange, `product ${state.productId} already has these details`);
   return accept(...stamp(state, c.productId, now, [{ type: 'ProductUpdated', data: next }]));
 }
 

@@ -4,9 +4,36 @@ import { fromMinor } from '../../platform/money.ts';
 import { perDatabase } from '../../platform/projections/statements.ts';
 import { ftsQuery } from '../projections/search.ts';
 
-export interface ProductRow { product_id: string; name: string; description: string | null; category: string | null; currency: string; discontinued: number; version: number; created_at: number; updated_at: number }
-export interface VariantRow { variant_id: string; product_id: string; sku: string; price_minor: number; currency: string; attributes: string; status: string; status_reason: string | null; initial_stock: number | null; low_stock_threshold: number | null; updated_at: number }
-export interface StockRow { variant_id: string; available: number; status: string; updated_at: number }
+export interface ProductRow {
+  product_id: string;
+  name: string;
+  description: string | null;
+  category: string | null;
+  currency: string;
+  discontinued: number;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+export interface VariantRow {
+  variant_id: string;
+  product_id: string;
+  sku: string;
+  price_minor: number;
+  currency: string;
+  attributes: string;
+  status: string;
+  status_reason: string | null;
+  initial_stock: number | null;
+  low_stock_threshold: number | null;
+  updated_at: number;
+}
+export interface StockRow {
+  variant_id: string;
+  available: number;
+  status: string;
+  updated_at: number;
+}
 
 const catalogue = perDatabase((db) => ({
   product: db.prepare(`SELECT * FROM products WHERE product_id = ?`),
@@ -67,7 +94,15 @@ export function productViews(catalogueDb: Database.Database, stockDb: Database.D
   const byId = new Map(products.map((p) => [p.product_id, p]));
   return ids.flatMap((id) => {
     const p = byId.get(id);
-    return p ? [shape(p, variants.filter((v) => v.product_id === id), levels)] : [];
+    return p
+      ? [
+          shape(
+            p,
+            variants.filter((v) => v.product_id === id),
+            levels,
+          ),
+        ]
+      : [];
   });
 }
 
@@ -90,13 +125,12 @@ export const catalogueQueries = {
   variant: (db: Database.Database, id: string) => catalogue(db).variant.get(id) as VariantRow | undefined,
   variantsWithProduct: (db: Database.Database, ids: string[]) => catalogue(db).variants.all(JSON.stringify(ids)) as (VariantRow & { product_name: string })[],
   stockOf: (db: Database.Database, ids: string[]) => stock(db).many.all(JSON.stringify(ids)) as StockRow[],
-  price: (db: Database.Database, id: string) => prices(db).one.get(id) as { variant_id: string; product_id: string; sku: string; price_minor: number; currency: string; updated_at: number } | undefined,
+  price: (db: Database.Database, id: string) =>
+    prices(db).one.get(id) as { variant_id: string; product_id: string; sku: string; price_minor: number; currency: string; updated_at: number } | undefined,
   search(db: Database.Database, text: string | undefined, category: string | undefined, limit: number): string[] {
     const query = text ? ftsQuery(text) : undefined;
     if (text && !query) return [];
-    const rows = query
-      ? search(db).text.all({ query, category: category ?? null, limit })
-      : search(db).category.all({ category: category ?? null, limit });
+    const rows = query ? search(db).text.all({ query, category: category ?? null, limit }) : search(db).category.all({ category: category ?? null, limit });
     return (rows as { product_id: string }[]).map((r) => r.product_id);
   },
 };

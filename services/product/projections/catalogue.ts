@@ -28,7 +28,9 @@ export function catalogueProjection(topics: Topics): Projection {
       // Every event of a product carries its next version: apply each once, in order.
       const fresh = db.prepare(`SELECT version FROM products WHERE product_id = ?`);
       const bump = db.prepare(`UPDATE products SET version = @version, updated_at = @occurredAt WHERE product_id = @productId`);
-      const created = db.prepare(`INSERT INTO products (product_id, name, description, category, currency, version, created_at, updated_at) VALUES (@productId, @name, @description, @category, @currency, @version, @occurredAt, @occurredAt) ON CONFLICT DO NOTHING`);
+      const created = db.prepare(
+        `INSERT INTO products (product_id, name, description, category, currency, version, created_at, updated_at) VALUES (@productId, @name, @description, @category, @currency, @version, @occurredAt, @occurredAt) ON CONFLICT DO NOTHING`,
+      );
       const variant = db.prepare(`
         INSERT INTO variants (variant_id, product_id, sku, price_minor, currency, attributes, status, initial_stock, low_stock_threshold, position, created_at, updated_at)
         VALUES (@variantId, @productId, @sku, @priceMinor, @currency, @attributes, 'PENDING_INVENTORY', @initialStock, @lowStockThreshold,

@@ -28,7 +28,9 @@ export function searchProjection(topics: Topics): Projection {
       const skus = db.prepare(`UPDATE documents SET skus = @skus, version = @version WHERE id = @id`);
       const discontinued = db.prepare(`UPDATE documents SET discontinued = 1, version = @version WHERE id = @id`);
       const bump = db.prepare(`UPDATE documents SET version = @version WHERE id = @id`);
-      const reindex = db.prepare(`INSERT OR REPLACE INTO search_index (rowid, name, description, skus, category) SELECT id, name, COALESCE(description, ''), (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(skus)), COALESCE(category, '') FROM documents WHERE id = ?`);
+      const reindex = db.prepare(
+        `INSERT OR REPLACE INTO search_index (rowid, name, description, skus, category) SELECT id, name, COALESCE(description, ''), (SELECT COALESCE(group_concat(value, ' '), '') FROM json_each(skus)), COALESCE(category, '') FROM documents WHERE id = ?`,
+      );
       return (event) => {
         const { type, data: d } = event;
         const doc = find.get(d.productId) as { id: number; version: number; skus: string } | undefined;

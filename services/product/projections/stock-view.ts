@@ -17,7 +17,9 @@ export function stockViewProjection(topics: Topics): Projection {
       db.exec(`CREATE TABLE stock (variant_id TEXT PRIMARY KEY, available INTEGER NOT NULL, status TEXT NOT NULL, version INTEGER NOT NULL, updated_at INTEGER NOT NULL) WITHOUT ROWID`);
     },
     handler(db) {
-      const initialized = db.prepare(`INSERT INTO stock (variant_id, available, status, version, updated_at) VALUES (@productVariantId, @availableQuantity, @status, @version, @occurredAt) ON CONFLICT DO NOTHING`);
+      const initialized = db.prepare(
+        `INSERT INTO stock (variant_id, available, status, version, updated_at) VALUES (@productVariantId, @availableQuantity, @status, @version, @occurredAt) ON CONFLICT DO NOTHING`,
+      );
       const available = db.prepare(`UPDATE stock SET available = @availableQuantity, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
       const status = db.prepare(`UPDATE stock SET status = @status, version = @version, updated_at = @occurredAt WHERE variant_id = @productVariantId AND version < @version`);
       return (event) => {

@@ -91,14 +91,26 @@ export function startLoad(options: LoadOptions): RunningLoad {
     orders.push(o);
     const items = [{ variantId: pick(i), quantity: 1 }, ...(i % 2 ? [{ variantId: pick(i + 1), quantity: 1 }] : [])];
     const body = { customerId: `customer-${i % 50}`, items };
-    track(attempt(o, () => call(options.endpoints.order, 'POST', '/api/v1/orders', body, { 'idempotency-key': o.key }), (s) => s === 200 || s === 201 || s === 202));
+    track(
+      attempt(
+        o,
+        () => call(options.endpoints.order, 'POST', '/api/v1/orders', body, { 'idempotency-key': o.key }),
+        (s) => s === 200 || s === 201 || s === 202,
+      ),
+    );
   });
   const reserving = loop(options.reservationsPerSecond, (i) => {
     const variant = pick(i + 3);
     const r: Attempted = { key: `${options.name}-reservation-${i}`, firstSentAt: Date.now(), attempts: 0, id: variant };
     reservations.push(r);
     const body = { reservationId: r.key, quantity: 1, ttlSeconds: 3600 };
-    track(attempt(r, () => call(options.endpoints.inventory, 'POST', `/api/v1/inventory/${variant}/reserve`, body), (s) => s === 200 || s === 201 || s === 202 || s === 409));
+    track(
+      attempt(
+        r,
+        () => call(options.endpoints.inventory, 'POST', `/api/v1/inventory/${variant}/reserve`, body),
+        (s) => s === 200 || s === 201 || s === 202 || s === 409,
+      ),
+    );
   });
   return {
     orders,

@@ -63,7 +63,10 @@ export async function busiestTransactionCoordinator(admin: Admin, transactionalI
 
 /** The active KRaft controller, as Kafka's own metadata-quorum tool reports it (kafkajs has no DescribeQuorum). */
 export function activeController(): number {
-  const result = spawnSync(javaCommand(), ['-cp', `${layout.kafkaLibs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-server', cluster.brokers, 'describe', '--status'], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(javaCommand(), ['-cp', `${layout.kafkaLibs}/*`, 'org.apache.kafka.tools.MetadataQuorumCommand', '--bootstrap-server', cluster.brokers, 'describe', '--status'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   const leader = /LeaderId:\s+(\d+)/.exec(result.stdout ?? '');
   if (result.status !== 0 || !leader) throw new Error(`could not describe the metadata quorum: ${result.stderr || result.stdout}`);
   return Number(leader[1]);

@@ -74,7 +74,8 @@ export function verify(orders: Attempted[], reservations: Attempted[], orderEven
     }
   }
   // Every reservation in the log, the saga's too, is decided at most once.
-  for (const [id, n] of decisions) if (n > 1) {
+  for (const [id, n] of decisions)
+    if (n > 1) {
       duplicates++;
       problems.push(`reservation ${id} decided ${n} times`);
     }
