@@ -212,6 +212,7 @@ function writeFigures(figures: Figures[]): void {
 
 Kafka ${KAFKA_VERSION}, three KRaft nodes (each broker and controller) on this machine, replication 3, min ISR 2; the three services as separate processes; ${RATE} checkouts/s and ${RATE} reservations/s over HTTP throughout, each retried with its idempotency key until acknowledged.
 "Flow again": from the fault until the first checkout sent after it reached CONFIRMED or REJECTED.
+Lost, duplicates and version gaps are counted over the whole log so far (each check reads it from the start), so one found in an early scenario is counted again in every later row.
 
 | scenario | fault | checkouts flow again | longest gap between outcomes | acknowledged orders / reservations | retried | failed | lost | duplicates | oversold | version gaps |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
