@@ -1,7 +1,9 @@
 // The kafkajs patch (patches/kafkajs+2.2.4.patch) for sends that span several
-// partition leaders: when one leader fails and its partition moves to a broker
-// that has already answered for others, the retry must send that partition
-// there, and only that one. Unpatched, the send resolved without it.
+// partitions and topics. Unpatched, kafkajs 2.2.4 (1) resolved a send without
+// a partition whose leader had moved to a broker that had already answered,
+// and (2) sent every partition of a node twice, with consecutive sequence
+// numbers, when it held two Broker objects for that node (after a reconnect),
+// so the broker appended them twice. Both showed in npm run test:cluster.
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 
@@ -109,5 +111,153 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
     expect(acks.map((a) => a.partition).sort()).to.deep.equal([0, 1]);
     expect(sequences.get('t|0')).to.equal(1);
     expect(sequences.get('t|1')).to.equal(1);
+  });
+
+  it('sends each partition once when the broker object for a node is replaced mid-send (two topics, one leader)', async () => {
+    // Given two topics whose partitions node 1 leads, and a cluster that hands out a new Broker
+    // object for node 1 on every lookup, as kafkajs does after it reconnects during a fault.
+    const sent: { topic: string; partition: number; firstSequence: number }[] = [];
+    const fresh = (): Broker => ({
+      nodeId: 1,
+      async produce({ topicData }) {
+        for (const t of topicData) for (const p of t.partitions) sent.push({ topic: t.topic, partition: p.partition, firstSequence: (p as { firstSequence?: number }).firstSequence ?? -1 });
+        return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+      },
+    });
+    const cluster = {
+      refreshMetadataIfNecessary: async () => {},
+      refreshMetadata: async () => {},
+      addMultipleTargetTopics: async () => {},
+      isConnected: () => true,
+      findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 1 }],
+      findLeaderForPartitions: () => ({ 1: [0] }),
+      findBroker: async () => fresh(),
+    };
+    const sequences = new Map<string, number>();
+    const eosManager = {
+      acquireBrokerLock: async () => {},
+      releaseBrokerLock: async () => {},
+      isTransactional: () => false,
+      getTransactionalId: () => undefined,
+      getProducerId: () => 1,
+      getProducerEpoch: () => 0,
+      getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
+      updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
+    };
+    const send = createSendMessages({
+      logger: { debug() {}, error() {} },
+      cluster,
+      partitioner: () => 0,
+      eosManager,
+      retrier: async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) =>
+        fn(
+          (e) => {
+            throw e;
+          },
+          0,
+          0,
+        ),
+    });
+
+    // When one send carries a record for each topic
+    await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [
+        { topic: 'events', messages: [{ value: 'a' }] },
+        { topic: 'answers', messages: [{ value: 'b' }] },
+      ],
+    });
+
+    // Then each partition went out once, with sequence 0: nothing a broker would append twice
+    expect(sent).to.have.deep.members([
+      { topic: 'events', partition: 0, firstSequence: 0 },
+      { topic: 'answers', partition: 0, firstSequence: 0 },
+    ]);
+    expect(sent).to.have.length(2);
+  });
+
+  it('lets every request of an attempt settle before retrying, so a slow one is not sent again', async () => {
+    // Given node 1 leading "events" (answers slowly) and node 2 leading "answers" (fails once, fast)
+    const sent: { broker: number; topic: string; firstSequence: number }[] = [];
+    let failedOnce = false;
+    const broker = (nodeId: number): Broker => ({
+      nodeId,
+      async produce({ topicData }) {
+        for (const t of topicData) for (const p of t.partitions) sent.push({ broker: nodeId, topic: t.topic, firstSequence: (p as { firstSequence?: number }).firstSequence ?? -1 });
+        if (nodeId === 2 && !failedOnce) {
+          failedOnce = true;
+          throw notLeader();
+        }
+        if (nodeId === 1) await new Promise((resolve) => setTimeout(resolve, 30));
+        return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+      },
+    });
+    const brokers = new Map([
+      [1, broker(1)],
+      [2, broker(2)],
+    ]);
+    const cluster = {
+      refreshMetadataIfNecessary: async () => {},
+      refreshMetadata: async () => {},
+      addMultipleTargetTopics: async () => {},
+      isConnected: () => true,
+      findTopicPartitionMetadata: (topic: string) => [{ partitionId: 0, leader: topic === 'events' ? 1 : 2 }],
+      findLeaderForPartitions: (topic: string, partitions: string[]) => (partitions.length ? { [topic === 'events' ? 1 : 2]: partitions.map(Number) } : {}),
+      findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId))!,
+    };
+    const sequences = new Map<string, number>();
+    // Like kafkajs's: one request per broker at a time.
+    const locks = new Map<Broker, Promise<void>>();
+    const release = new Map<Broker, () => void>();
+    const eosManager = {
+      acquireBrokerLock: async (b: Broker) => {
+        while (locks.has(b)) await locks.get(b);
+        locks.set(b, new Promise<void>((resolve) => release.set(b, resolve)));
+      },
+      releaseBrokerLock: async (b: Broker) => {
+        locks.delete(b);
+        release.get(b)?.();
+      },
+      isTransactional: () => false,
+      getTransactionalId: () => undefined,
+      getProducerId: () => 1,
+      getProducerEpoch: () => 0,
+      getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
+      updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
+    };
+    const retrier = async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await fn(
+            (e) => {
+              throw e;
+            },
+            attempt,
+            0,
+          );
+        } catch (error) {
+          if (attempt >= 3) throw error;
+        }
+      }
+    };
+    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner: () => 0, eosManager, retrier });
+
+    // When one send carries a record for each topic
+    await send({
+      acks: -1,
+      timeout: 1000,
+      topicMessages: [
+        { topic: 'events', messages: [{ value: 'a' }] },
+        { topic: 'answers', messages: [{ value: 'b' }] },
+      ],
+    });
+
+    // Then "events" went out once; only "answers" was retried, with the same sequence
+    expect(sent.filter((s) => s.topic === 'events')).to.deep.equal([{ broker: 1, topic: 'events', firstSequence: 0 }]);
+    expect(sent.filter((s) => s.topic === 'answers')).to.deep.equal([
+      { broker: 2, topic: 'answers', firstSequence: 0 },
+      { broker: 2, topic: 'answers', firstSequence: 0 },
+    ]);
   });
 });
