@@ -17,6 +17,47 @@ interface Broker {
 
 const notLeader = () => Object.assign(new Error('This server is not the leader for that topic-partition'), { name: 'KafkaJSProtocolError', type: 'NOT_LEADER_OR_FOLLOWER', retriable: true });
 
+/** kafkajs's EOS manager as sendMessages uses it: sequence numbers per partition, one request per broker at a time. */
+function fakeEosManager() {
+  const sequences = new Map<string, number>();
+  const locks = new Map<Broker, Promise<void>>();
+  const release = new Map<Broker, () => void>();
+  const eosManager = {
+    acquireBrokerLock: async (b: Broker) => {
+      while (locks.has(b)) await locks.get(b);
+      locks.set(b, new Promise<void>((resolve) => release.set(b, resolve)));
+    },
+    releaseBrokerLock: async (b: Broker) => {
+      locks.delete(b);
+      release.get(b)?.();
+    },
+    isTransactional: () => false,
+    getTransactionalId: () => undefined,
+    getProducerId: () => 1,
+    getProducerEpoch: () => 0,
+    getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
+    updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
+  };
+  return { sequences, eosManager };
+}
+
+/** A retrier that tries again at once, up to three times, as kafkajs's would after its backoff. */
+async function retryAtOnce(fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>): Promise<unknown> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn(
+        (e) => {
+          throw e;
+        },
+        attempt,
+        0,
+      );
+    } catch (error) {
+      if (attempt >= 3) throw error;
+    }
+  }
+}
+
 describe('kafkajs send retried after a leader moved (patched)', () => {
   it('sends the moved partition to the broker that already answered, and nothing twice', async () => {
     // Given partition 0 led by broker 1 and partition 1 by broker 2; broker 2 fails once, then partition 1 moves to broker 1.
@@ -57,35 +98,9 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
       },
       findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId))!,
     };
-    const sequences = new Map<string, number>();
-    const eosManager = {
-      acquireBrokerLock: async () => {},
-      releaseBrokerLock: async () => {},
-      isTransactional: () => false,
-      getTransactionalId: () => undefined,
-      getProducerId: () => 1,
-      getProducerEpoch: () => 0,
-      getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
-      updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
-    };
-    // A retrier that tries again at once, as kafkajs's would after its backoff.
-    const retrier = async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await fn(
-            (e) => {
-              throw e;
-            },
-            attempt,
-            0,
-          );
-        } catch (error) {
-          if (attempt >= 3) throw error;
-        }
-      }
-    };
+    const { sequences, eosManager } = fakeEosManager();
     const partitioner = ({ message }: { message: { partition: number } }) => message.partition;
-    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner, eosManager, retrier });
+    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner, eosManager, retrier: retryAtOnce });
 
     // When one send carries a record for each partition
     const acks = await send({
@@ -133,30 +148,13 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
       findLeaderForPartitions: () => ({ 1: [0] }),
       findBroker: async () => fresh(),
     };
-    const sequences = new Map<string, number>();
-    const eosManager = {
-      acquireBrokerLock: async () => {},
-      releaseBrokerLock: async () => {},
-      isTransactional: () => false,
-      getTransactionalId: () => undefined,
-      getProducerId: () => 1,
-      getProducerEpoch: () => 0,
-      getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
-      updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
-    };
+    const { eosManager } = fakeEosManager();
     const send = createSendMessages({
       logger: { debug() {}, error() {} },
       cluster,
       partitioner: () => 0,
       eosManager,
-      retrier: async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) =>
-        fn(
-          (e) => {
-            throw e;
-          },
-          0,
-          0,
-        ),
+      retrier: retryAtOnce,
     });
 
     // When one send carries a record for each topic
@@ -206,42 +204,8 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
       findLeaderForPartitions: (topic: string, partitions: string[]) => (partitions.length ? { [topic === 'events' ? 1 : 2]: partitions.map(Number) } : {}),
       findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId))!,
     };
-    const sequences = new Map<string, number>();
-    // Like kafkajs's: one request per broker at a time.
-    const locks = new Map<Broker, Promise<void>>();
-    const release = new Map<Broker, () => void>();
-    const eosManager = {
-      acquireBrokerLock: async (b: Broker) => {
-        while (locks.has(b)) await locks.get(b);
-        locks.set(b, new Promise<void>((resolve) => release.set(b, resolve)));
-      },
-      releaseBrokerLock: async (b: Broker) => {
-        locks.delete(b);
-        release.get(b)?.();
-      },
-      isTransactional: () => false,
-      getTransactionalId: () => undefined,
-      getProducerId: () => 1,
-      getProducerEpoch: () => 0,
-      getSequence: (topic: string, partition: number) => sequences.get(`${topic}|${partition}`) ?? 0,
-      updateSequence: (topic: string, partition: number, n: number) => sequences.set(`${topic}|${partition}`, (sequences.get(`${topic}|${partition}`) ?? 0) + n),
-    };
-    const retrier = async (fn: (bail: (e: Error) => never, n: number, t: number) => Promise<unknown>) => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          return await fn(
-            (e) => {
-              throw e;
-            },
-            attempt,
-            0,
-          );
-        } catch (error) {
-          if (attempt >= 3) throw error;
-        }
-      }
-    };
-    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner: () => 0, eosManager, retrier });
+    const { eosManager } = fakeEosManager();
+    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner: () => 0, eosManager, retrier: retryAtOnce });
 
     // When one send carries a record for each topic
     await send({
