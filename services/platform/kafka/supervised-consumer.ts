@@ -10,6 +10,7 @@
 // while a coordinator moves became an unhandled rejection and killed the
 // process (seen in npm run test:cluster, rolling restart). Every crash comes
 // here instead.
+import { timeout, TimeoutStrategy } from 'cockatiel';
 import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
@@ -34,6 +35,16 @@ const MAX_FAILED_RESTARTS = 10;
  * coordinators move): it is replaced like a crashed one.
  */
 const STALLED_AFTER_MS = 90_000;
+/** How long a replaced consumer may take to leave, and a new one to join, before the attempt counts as failed. */
+const DISCONNECT_BOUND_MS = 30_000;
+const LAUNCH_BOUND_MS = 120_000;
+
+/** `work`, or a TaskCancelledError once `ms` passed (the work itself goes on; nothing waits for it). */
+function bounded(work: Promise<void> | undefined, ms: number): Promise<void> {
+  return timeout(ms, TimeoutStrategy.Aggressive).execute(() => work ?? Promise.resolve());
+}
+
+class ConsumerCrashed extends Error {}
 
 export interface SupervisedConsumer {
   start(): Promise<void>;
@@ -49,15 +60,24 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
   let stopping = false;
   let failedRestarts = 0;
   let timer: NodeJS.Timeout | undefined;
+  let replacing = false;
   let watchdog: NodeJS.Timeout | undefined;
   let lastActivity = Date.now();
 
   async function launch(): Promise<void> {
     const fresh = kafka.consumer({ ...config, retry: { ...config.retry, restartOnFailure: async () => false } });
     consumer = fresh;
+    // kafkajs's run() resolves even when joining crashed: a crash before setup
+    // returned fails this launch, so it is not mistaken for a running consumer.
+    let launching = true;
+    let crashedWhileLaunching: Error | undefined;
     fresh.on(fresh.events.CRASH, ({ payload }) => {
       options.metrics?.consumerCrashes.inc({ group: groupId, restarted: String(payload.restart) });
       if (stopping || consumer !== fresh) return;
+      if (launching) {
+        crashedWhileLaunching ??= new ConsumerCrashed(`${payload.error.name}: ${payload.error.message}`);
+        return;
+      }
       logger.warn({ groupId, error: `${payload.error.name}: ${payload.error.message}` }, 'consumer crashed; replacing it');
       scheduleRestart();
     });
@@ -66,12 +86,17 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
     fresh.on(fresh.events.HEARTBEAT, alive);
     fresh.on(fresh.events.GROUP_JOIN, alive);
     lastActivity = Date.now();
-    await options.setup(fresh);
+    try {
+      await options.setup(fresh);
+    } finally {
+      launching = false;
+    }
+    if (crashedWhileLaunching) throw crashedWhileLaunching;
   }
 
   function watch(): void {
     watchdog = setInterval(() => {
-      if (stopping || timer || Date.now() - lastActivity < STALLED_AFTER_MS) return;
+      if (stopping || replacing || Date.now() - lastActivity < STALLED_AFTER_MS) return;
       logger.warn({ groupId, silentForMs: Date.now() - lastActivity }, 'consumer stalled (no fetch or heartbeat); replacing it');
       options.metrics?.consumerCrashes.inc({ group: groupId, restarted: 'stalled' });
       scheduleRestart();
@@ -79,33 +104,46 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
     watchdog.unref();
   }
 
+  /** One replacement at a time, from the backoff until the new consumer runs or the attempt failed. */
   function scheduleRestart(): void {
+    if (replacing || stopping) return;
+    replacing = true;
     const delay = Math.min(30_000, 1_000 * 2 ** failedRestarts) * (0.8 + Math.random() * 0.4);
-    if (timer) return; // one replacement at a time
-    timer = setTimeout(() => {
-      timer = undefined;
-      void (async () => {
-        if (stopping) return;
-        await consumer?.disconnect().catch(() => {});
-        try {
-          await launch();
-          failedRestarts = 0;
-          logger.info({ groupId }, 'consumer replaced');
-        } catch (error) {
-          failedRestarts++;
-          logger.warn({ groupId, attempt: failedRestarts, error: (error as Error).message }, 'replacing the consumer failed');
-          if (failedRestarts >= MAX_FAILED_RESTARTS) options.health?.fatal(`consumer group ${groupId} could not be restarted ${failedRestarts} times in a row: ${(error as Error).message}`);
-          scheduleRestart();
-        }
-      })();
-    }, delay);
+    timer = setTimeout(() => void replace(), delay);
     timer.unref();
+  }
+
+  async function replace(): Promise<void> {
+    timer = undefined;
+    if (stopping) return;
+    // A stalled consumer may never finish leaving (its batch in hand never
+    // returns): give up on it after a bound. Its session then lapses, and its
+    // partitions' next owner fences whatever it still tries to commit.
+    await bounded(consumer?.disconnect(), DISCONNECT_BOUND_MS).catch(() => {});
+    try {
+      await bounded(launch(), LAUNCH_BOUND_MS);
+      failedRestarts = 0;
+      replacing = false;
+      logger.info({ groupId }, 'consumer replaced');
+    } catch (error) {
+      failedRestarts++;
+      replacing = false;
+      logger.warn({ groupId, attempt: failedRestarts, error: (error as Error).message }, 'replacing the consumer failed');
+      if (failedRestarts >= MAX_FAILED_RESTARTS) options.health?.fatal(`consumer group ${groupId} could not be restarted ${failedRestarts} times in a row: ${(error as Error).message}`);
+      scheduleRestart();
+    }
   }
 
   return {
     async start() {
       stopping = false;
-      await launch();
+      try {
+        await launch();
+      } catch (error) {
+        if (!(error instanceof ConsumerCrashed)) throw error;
+        logger.warn({ groupId, error: error.message }, 'consumer crashed while starting; replacing it');
+        scheduleRestart();
+      }
       watch();
     },
     async stop() {
