@@ -4,9 +4,10 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { Static, TSchema } from '@sinclair/typebox';
 
-// ajv-formats is CommonJS with a default export; under NodeNext its types describe the module object.
-type AddFormats = (ajv: Ajv) => Ajv;
-const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ?? addFormatsModule) as AddFormats;
+// ajv-formats is CommonJS: under NodeNext the default import is its module
+// object, typed with `default` as the plugin, and the module sets
+// `exports.default` to the plugin itself, so `.default` is right both ways.
+const addFormats = addFormatsModule.default;
 
 const ajv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: true, strict: false });
 addFormats(ajv);

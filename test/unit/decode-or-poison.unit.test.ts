@@ -3,20 +3,22 @@
 // dead-lettered, a failure that may pass (the registry away) is thrown so the
 // batch is retried.
 import { expect } from 'chai';
-import { DecodeError, SchemaRegistryError, type Codec } from '../../services/platform/schemas/codec.ts';
-import { decodeOrPoison } from '../../services/platform/schemas/decode-or-poison.ts';
+import type { InventoryEvents } from '../../schemas/generated/inventory.events.ts';
+import { DecodeError, SchemaRegistryError, type DecodedMessage } from '../../services/platform/schemas/codec.ts';
+import { decodeOrPoison, type Decoding } from '../../services/platform/schemas/decode-or-poison.ts';
+import type { TopicMessage } from '../../services/platform/topics.ts';
 import { topicsFor } from '../../services/topics.ts';
 
 const topic = topicsFor('t.').inventoryEvents;
-const message = { type: 'OutOfStock', data: { productVariantId: 'v-1' } };
+const message: TopicMessage<InventoryEvents> = { type: 'OutOfStock', data: { productVariantId: 'v-1', version: 3, occurredAt: 0 } };
 
-/** A codec whose cache and registry answer as told. */
-function codec(known: 'hit' | 'miss', registry: () => Promise<unknown>): Codec {
-  const decoded = { message, schemaId: 1, fullName: 'commerce.inventory.OutOfStock' };
+/** The decoding half of a codec, whose cache and registry answer as told. */
+function codec(known: 'hit' | 'miss', registry: () => Promise<unknown>): Decoding<InventoryEvents> {
+  const decoded: DecodedMessage<InventoryEvents> = { message, schemaId: 1, fullName: 'commerce.inventory.OutOfStock' };
   return {
     decodeKnown: () => (known === 'hit' ? decoded : undefined),
     decode: () => registry().then(() => decoded),
-  } as unknown as Codec;
+  };
 }
 
 describe('decoding a consumed message', () => {

@@ -1,6 +1,6 @@
 // A route declared with its input schemas: the same declaration validates each
 // request (answering 400 naming the field) and describes the API in OpenAPI.
-import { OptionalKind, type Static, type TObject, type TSchema } from '@sinclair/typebox';
+import { KindGuard, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import { compileValidator } from '../validation.ts';
 import { allows, forbidden, type Identity } from './auth.ts';
@@ -65,7 +65,7 @@ export function route<P extends TObject, Q extends TObject, B extends TSchema, H
 
 /** A body declared with Type.Optional may be left out. */
 export function bodyRequired(r: Route): boolean {
-  return r.body !== undefined && (r.body as unknown as Record<symbol, unknown>)[OptionalKind] !== 'Optional';
+  return r.body !== undefined && !KindGuard.IsOptional(r.body);
 }
 
 type Check = (value: unknown) => { ok: true; value: unknown } | { ok: false; errors: string[] };
@@ -80,7 +80,7 @@ export function compileRoute(r: Route): (req: Request, res: Response, correlatio
   const query = check(r.query, 'query');
   const body = check(r.body, 'body');
   const headers = check(r.headers, 'header');
-  const declaredHeaders = Object.keys((r.headers as unknown as { properties?: object } | undefined)?.properties ?? {});
+  const declaredHeaders = Object.keys(r.headers?.properties ?? {});
   const needsBody = bodyRequired(r);
   const { scope } = r;
   // Synchronous unless the handler is: most reads answer without a promise in between.

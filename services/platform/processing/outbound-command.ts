@@ -6,7 +6,7 @@ import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
 import type { OutboundRecord } from './exactly-once-loop.ts';
 
-export function outboundCommand(codec: Codec, topic: TopicDescriptor, message: TopicMessage<RecordMap>, meta: Omit<MessageMetadata, 'id' | 'type'>): OutboundRecord {
+export function outboundCommand(codec: Pick<Codec, 'encode' | 'fullName'>, topic: TopicDescriptor, message: TopicMessage<RecordMap>, meta: Omit<MessageMetadata, 'id' | 'type'>): OutboundRecord {
   return {
     topic: topic.name,
     key: String((message.data as Record<string, unknown>)[topic.key]),
