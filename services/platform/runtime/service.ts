@@ -156,17 +156,6 @@ export function runService<S, T>(definition: ServiceDefinition<S, T>, stopWithin
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // kafkajs can lose a consumer's failed rejoin (GROUP_LOAD_IN_PROGRESS while a
-  // coordinator moves) as an unhandled rejection; that must not kill the
-  // process: the consumer's supervisor replaces a consumer that stalls. Any
-  // other unhandled rejection is a bug and still ends the process.
-  process.on('unhandledRejection', (reason) => {
-    if (reason instanceof Error && reason.name.startsWith('KafkaJS') && 'retriable' in reason && reason.retriable === true) {
-      console.error(`${definition.name}: kafkajs lost a retriable error (${reason.name}: ${reason.message}); its consumer's supervisor takes over`);
-      return;
-    }
-    throw reason;
-  });
   startService(definition).then(
     (service) => {
       running = service;
