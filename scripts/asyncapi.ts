@@ -57,6 +57,12 @@ const CE_HEADERS: Record<keyof typeof HEADER, v3.AsyncAPISchemaDefinition> = {
   outcomeIndex: { type: 'string', pattern: '^[0-9]+$', description: "0-based position of this event among one command's outcome events." },
   outcomeCount: { type: 'string', pattern: '^[1-9][0-9]*$', description: 'How many outcome events one command produced: a waiter knows when it has seen all.' },
   contentType: { type: 'string', const: 'application/avro', description: 'The value is Avro in the Confluent wire format.' },
+  traceparent: {
+    type: 'string',
+    pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$',
+    description: 'W3C trace context of the span that wrote it (present while tracing is on): whoever handles it continues that trace.',
+  },
+  tracestate: { type: 'string', description: 'W3C tracestate travelling with traceparent, when the trace has one.' },
 };
 const DLQ_HEADERS: Record<keyof typeof DLQ_HEADER, string> = {
   reason: 'Why it could not be handled.',

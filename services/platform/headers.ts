@@ -3,8 +3,11 @@
 // correlation id that ties a request's whole story together, the causation id
 // (the message that caused this one), and, for a command's outcome events,
 // their position in the outcome so a waiter knows when it has seen all of it.
+// W3C trace context rides beside them as `traceparent`/`tracestate` (the
+// names OpenTelemetry's Kafka instrumentations use), present while tracing is on.
 import crypto from 'node:crypto';
 import type { IHeaders } from 'kafkajs';
+import type { TraceContext } from './tracing/spans.ts';
 
 export interface MessageMetadata {
   id: string;
@@ -17,6 +20,8 @@ export interface MessageMetadata {
   causationId?: string;
   /** 0-based position among the events one command produced, and their count. */
   outcome?: { index: number; count: number };
+  /** The span this message continues (tracing/spans.ts). */
+  trace?: TraceContext;
 }
 
 export const HEADER = {
@@ -30,6 +35,8 @@ export const HEADER = {
   outcomeIndex: 'ce_outcomeindex',
   outcomeCount: 'ce_outcomecount',
   contentType: 'content-type',
+  traceparent: 'traceparent',
+  tracestate: 'tracestate',
 } as const;
 
 export function newId(): string {
@@ -51,6 +58,10 @@ export function toHeaders(meta: MessageMetadata): IHeaders {
     headers[HEADER.outcomeIndex] = String(meta.outcome.index);
     headers[HEADER.outcomeCount] = String(meta.outcome.count);
   }
+  if (meta.trace) {
+    headers[HEADER.traceparent] = meta.trace.traceparent;
+    if (meta.trace.tracestate) headers[HEADER.tracestate] = meta.trace.tracestate;
+  }
   return headers;
 }
 
@@ -68,6 +79,8 @@ export function fromHeaders(headers: IHeaders | undefined, fallbackTime: number)
   const count = headerText(headers, HEADER.outcomeCount);
   const causationId = headerText(headers, HEADER.causationId);
   const id = headerText(headers, HEADER.id) ?? '';
+  const traceparent = headerText(headers, HEADER.traceparent);
+  const tracestate = headerText(headers, HEADER.tracestate);
   return {
     id,
     type: headerText(headers, HEADER.type) ?? '',
@@ -76,5 +89,11 @@ export function fromHeaders(headers: IHeaders | undefined, fallbackTime: number)
     correlationId: headerText(headers, HEADER.correlationId) ?? id,
     ...(causationId ? { causationId } : {}),
     ...(index !== undefined && count !== undefined ? { outcome: { index: Number(index), count: Number(count) } } : {}),
+    ...(traceparent ? { trace: { traceparent, ...(tracestate ? { tracestate } : {}) } } : {}),
   };
+}
+
+/** What a message caused by `cause` inherits: its correlation, its id as causation, and its trace. */
+export function causedBy(cause: MessageMetadata): Pick<MessageMetadata, 'correlationId' | 'causationId' | 'trace'> {
+  return { correlationId: cause.correlationId, causationId: cause.id, ...(cause.trace ? { trace: cause.trace } : {}) };
 }

@@ -18,6 +18,7 @@ import type { Codec } from '../platform/schemas/codec.ts';
 import { decodeOrPoison } from '../platform/schemas/decode-or-poison.ts';
 import type { TopicMessage } from '../platform/topics.ts';
 import type { Topics } from '../topics.ts';
+import { inConsumeSpan, traceOf } from '../platform/tracing/spans.ts';
 import { catalogueQueries } from './http/queries.ts';
 import { CATALOGUE } from './projections/catalogue.ts';
 
@@ -82,7 +83,15 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
         {
           key: requestId,
           value: codec.encode(topics.productDetailsReplies, reply),
-          headers: toHeaders({ id: newId(), type: codec.fullName(topics.productDetailsReplies, reply.type), source: 'product', time: reply.data.answeredAt, correlationId, causationId: requestId }),
+          headers: toHeaders({
+            id: newId(),
+            type: codec.fullName(topics.productDetailsReplies, reply.type),
+            source: 'product',
+            time: reply.data.answeredAt,
+            correlationId,
+            causationId: requestId,
+            trace: traceOf(),
+          }),
         },
       ],
     });
@@ -102,7 +111,9 @@ export function createDetailsResponder(options: DetailsResponderOptions) {
           await c.connect();
           await c.subscribe({ topic: requests.name, fromBeginning: false });
           // A batch's requests are answered together: their replies go out as one produce request.
-          await c.run({ eachBatch: async ({ batch }) => void (await Promise.all(batch.messages.map((m) => handle(batch.partition, m)))) });
+          await c.run({
+            eachBatch: async ({ batch }) => void (await Promise.all(batch.messages.map((m) => inConsumeSpan(requests.name, batch.partition, options.groupId, m, () => handle(batch.partition, m))))),
+          });
         },
       });
       await consumer.start();

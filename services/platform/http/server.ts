@@ -14,6 +14,7 @@ import { HttpError } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 import { compileRoute, type Route, type RouteResponse } from './route.ts';
 import { routeTable, type TableEntry } from './route-table.ts';
+import { requestSpan } from './request-span.ts';
 import type { StreamRoute } from './stream-route.ts';
 
 /** A request's correlation id, which correlationIdOf set (given if safe, else new): always a string. */
@@ -179,6 +180,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.once('finish', () => duration(res.statusCode).observe(Number(process.hrtime.bigint() - started) / 1e9));
       next();
     };
+    const traced = requestSpan(r.method, r.path);
     const keyed = (req: Request, res: Response, next: NextFunction) => {
       res.locals.rateLimitKey = r.rateLimitKey?.(req);
       next();
@@ -201,7 +203,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (result instanceof Promise) return result.then((r) => answer(res, r));
       answer(res, result);
     };
-    table.push({ method: r.method, path: r.path, chain: [timed, authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), respond] });
+    table.push({ method: r.method, path: r.path, chain: [timed, traced, authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), respond] });
   }
   // Streams stay open: they are ended when the server stops, so that their
   // clients reconnect (elsewhere) instead of holding the stop for drainMs.

@@ -7,6 +7,7 @@ import { createSafeProducer } from '../kafka/producer.ts';
 import { newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
+import { inProduceSpan, traceOf } from '../tracing/spans.ts';
 
 export interface SentCommand {
   commandId: string;
@@ -33,20 +34,26 @@ export function createCommandSender(kafka: Kafka, codec: Codec, source: string):
       time: time ?? Date.now(),
       correlationId: correlationId ?? commandId,
     };
+    const trace = traceOf();
+    if (trace) meta.trace = trace;
     const value = codec.encode(topic, message);
     return { sent: { commandId, correlationId: meta.correlationId, key }, message: { key, value, headers: toHeaders(meta) } };
   }
 
   return {
-    async send(topic, message, options = {}) {
-      const { sent, message: record } = prepare(topic, message, options.correlationId, options.time, options.commandId);
-      await producer.send({ topic: topic.name, messages: [record] });
-      return sent;
+    send(topic, message, options = {}) {
+      return inProduceSpan(topic.name, options.correlationId, async () => {
+        const { sent, message: record } = prepare(topic, message, options.correlationId, options.time, options.commandId);
+        await producer.send({ topic: topic.name, messages: [record] });
+        return sent;
+      });
     },
-    async sendMany(topic, messages, options = {}) {
-      const prepared = messages.map((m) => prepare(topic, m, options.correlationId));
-      await producer.send({ topic: topic.name, messages: prepared.map((p) => p.message) });
-      return prepared.map((p) => p.sent);
+    sendMany(topic, messages, options = {}) {
+      return inProduceSpan(topic.name, options.correlationId, async () => {
+        const prepared = messages.map((m) => prepare(topic, m, options.correlationId));
+        await producer.send({ topic: topic.name, messages: prepared.map((p) => p.message) });
+        return prepared.map((p) => p.sent);
+      });
     },
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),

@@ -11,6 +11,7 @@ import { newId, toHeaders } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Codec } from '../schemas/codec.ts';
 import type { RecordMap, TopicDescriptor, TopicMessage } from '../topics.ts';
+import { inProduceSpan, traceOf } from '../tracing/spans.ts';
 
 export class RequestTimeoutError extends Error {
   override name = 'RequestTimeoutError';
@@ -111,16 +112,25 @@ export function createRequestReplyClient<Q extends RecordMap, R extends RecordMa
       // The timeout may fire while the send is still retrying; it is awaited below.
       answer.catch(() => {});
       try {
-        await producer.send({
-          topic: requests.name,
-          messages: [
-            {
-              key: requestId,
-              value: codec.encode(requests, request),
-              headers: toHeaders({ id: requestId, type: codec.fullName(requests, request.type), source: options.source, time: Date.now(), correlationId: correlationId ?? requestId }),
-            },
-          ],
-        });
+        await inProduceSpan(requests.name, correlationId, () =>
+          producer!.send({
+            topic: requests.name,
+            messages: [
+              {
+                key: requestId,
+                value: codec.encode(requests, request),
+                headers: toHeaders({
+                  id: requestId,
+                  type: codec.fullName(requests, request.type),
+                  source: options.source,
+                  time: Date.now(),
+                  correlationId: correlationId ?? requestId,
+                  trace: traceOf(),
+                }),
+              },
+            ],
+          }),
+        );
       } catch (error) {
         const waiter = waiting.get(requestId);
         if (waiter) clearTimeout(waiter.timer);

@@ -8,7 +8,7 @@
 // commits (command-processor.ts).
 import type { KafkaMessage } from 'kafkajs';
 import { fold } from '../decider.ts';
-import { fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
+import { causedBy, fromHeaders, newId, toHeaders, type MessageMetadata } from '../headers.ts';
 import { partitionOf } from '../kafka/partitioning.ts';
 import type { Logger } from '../logger.ts';
 import type { Codec } from '../schemas/codec.ts';
@@ -93,8 +93,7 @@ export async function decideCommands<S, C extends Message, E extends Message, R 
         type: codec.fullName(events, message.type),
         source: definition.name,
         time: now,
-        correlationId: command.correlationId,
-        causationId: command.id,
+        ...causedBy(command),
         outcome: { index, count: messages.length },
       };
       const value = codec.encode(events, message);
@@ -103,7 +102,7 @@ export async function decideCommands<S, C extends Message, E extends Message, R 
   }
 
   function reactionRecords(outbound: Outbound[], cause: MessageMetadata, now: number): OutboundRecord[] {
-    return outbound.map(({ topic, message }) => outboundCommand(codec, topic, message, { source: definition.name, time: now, correlationId: cause.correlationId, causationId: cause.id }));
+    return outbound.map(({ topic, message }) => outboundCommand(codec, topic, message, { source: definition.name, time: now, ...causedBy(cause) }));
   }
 
   for (const message of chunk.messages) {

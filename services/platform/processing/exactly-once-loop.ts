@@ -27,6 +27,7 @@ import { superviseConsumer, type SupervisedConsumer } from '../kafka/supervised-
 import type { Health } from '../runtime/health.ts';
 import { deadLetterTopicName } from '../topics.ts';
 import { groupByTopic, type OutboundRecord } from './outbound-record.ts';
+import { consumeSpans, end, inCommitSpan } from '../tracing/spans.ts';
 
 export type { OutboundRecord } from './outbound-record.ts';
 
@@ -166,29 +167,37 @@ export function createExactlyOnceLoop(options: ExactlyOnceLoopOptions): ExactlyO
 
   async function handleChunk(slot: Slot, generation: number, chunk: KafkaMessage[], heartbeat: () => Promise<void>) {
     const started = Date.now();
+    // A span per message, and the messages handed on carry it (tracing/spans.ts).
+    const traced = consumeSpans(topic, slot.partition, groupId, chunk);
     const transaction: Transaction = await slot.producer!.transaction();
     let result: ChunkResult | undefined;
     try {
-      result = await handler.handle(slot.partition, chunk);
-      const metadata = result.records.length > 0 ? await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(result.records) }) : [];
+      result = await handler.handle(slot.partition, traced.messages);
+      const records = result.records;
       const next = BigInt(chunk[chunk.length - 1]!.offset) + 1n;
-      await sendOffsetsWithRetry(transaction, { consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: slot.partition, offset: next.toString() }] }] });
-      await heartbeat(); // throws if the group is rebalancing: then this chunk must not commit
-      // Stopping is no reason to abort: until it leaves the group this member
-      // still owns the partition, so the chunk in hand commits (SIGTERM loses nothing).
-      if (slot.generation !== generation) throw new StaleChunk('partition reassigned');
-      await transaction.commit();
+      const metadata = await inCommitSpan(topic, slot.partition, traced, records.length, async () => {
+        const sent = records.length > 0 ? await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) }) : [];
+        await sendOffsetsWithRetry(transaction, { consumerGroupId: groupId, topics: [{ topic, partitions: [{ partition: slot.partition, offset: next.toString() }] }] });
+        await heartbeat(); // throws if the group is rebalancing: then this chunk must not commit
+        // Stopping is no reason to abort: until it leaves the group this member
+        // still owns the partition, so the chunk in hand commits (SIGTERM loses nothing).
+        if (slot.generation !== generation) throw new StaleChunk('partition reassigned');
+        await transaction.commit();
+        return sent;
+      });
       result.committed(metadata);
+      for (const span of traced.spans) end(span);
       slot.nextOffset = next;
       const ms = Date.now() - started;
       let deadLettered = 0;
-      for (const r of result.records) if (r.topic === deadLetterTopic) deadLettered++;
+      for (const r of records) if (r.topic === deadLetterTopic) deadLettered++;
       observer.deadLettered(topic, deadLettered);
       observer.handled(chunk, ms / 1000, deadLettered);
-      options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: result.records.length, ms });
+      options.onTransaction?.({ partition: slot.partition, messages: chunk.length, records: records.length, ms });
     } catch (error) {
       await transaction.abort().catch(() => {}); // a failed commit leaves nothing to abort: re-preparing settles it
       result?.aborted();
+      for (const span of traced.spans) end(span, error);
       observer.failed(error instanceof StaleChunk ? 'stale' : failureReason(error));
       invalidate(slot);
       throw error;

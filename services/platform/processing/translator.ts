@@ -4,7 +4,7 @@
 // an event whose translation keeps failing after bounded retries, goes to the
 // source topic's dead-letter topic in the same transaction.
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { fromHeaders, type MessageMetadata } from '../headers.ts';
+import { causedBy, fromHeaders, type MessageMetadata } from '../headers.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
@@ -74,7 +74,7 @@ export function createTranslator<M extends RecordMap>(options: TranslatorOptions
       }
       if (outbound.length) translated.push({ correlationId: meta.correlationId, event: event.type, commands: outbound.map((o) => o.message.type) });
       for (const { topic, message: command } of outbound) {
-        records.push(outboundCommand(codec, topic, command, { source: options.source, time: meta.time, correlationId: meta.correlationId, causationId: meta.id }));
+        records.push(outboundCommand(codec, topic, command, { source: options.source, time: meta.time, ...causedBy(meta) }));
       }
     }
     return {

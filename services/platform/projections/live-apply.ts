@@ -9,6 +9,7 @@ import { createRetryBudget } from '../processing/retry-budget.ts';
 import type { TopicDescriptor } from '../topics.ts';
 import { applyBatch, BatchFailed, type ProjectionHandle } from './apply.ts';
 import type { ProjectedEvent } from './projection.ts';
+import { end, startApplySpans } from '../tracing/spans.ts';
 
 export type DeadLetter = (topic: TopicDescriptor, partition: number, message: KafkaMessage, reason: string, observer?: HandlerObserver) => Promise<void>;
 
@@ -29,18 +30,28 @@ export function createLiveApplier(options: { maxAttempts: number; logger: Logger
     async apply(name: string, handle: ProjectionHandle, observer: HandlerObserver, batch: LiveBatch): Promise<number> {
       const { topic, partition, events, next, messages } = batch;
       const skip = new Set<bigint>();
+      const spans = startApplySpans(name, topic.name, partition, events);
       for (;;) {
         try {
-          return applyBatch(handle, topic, partition, events, next, skip);
+          const applied = applyBatch(handle, topic, partition, events, next, skip);
+          for (const span of spans) end(span);
+          return applied;
         } catch (error) {
-          if (!(error instanceof BatchFailed)) throw error;
+          if (!(error instanceof BatchFailed)) {
+            for (const span of spans) end(span, error);
+            throw error;
+          }
           const first = error.failed[0]!;
           const attemptKey = `${name}|${topic.name}|${partition}|${first.offset}`;
           observer.failed('handler-error');
           const exhausted = budget.exhausted(attemptKey);
           const attempt = budget.attempts(attemptKey);
           logger.warn({ projection: name, topic: topic.name, offset: String(first.offset), attempt, reason: error.reason, correlationId: first.meta.correlationId }, 'projection handler failed');
-          if (!exhausted) throw new Error(`projection ${name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts}): ${error.reason}`);
+          if (!exhausted) {
+            const failure = new Error(`projection ${name} failed on ${topic.name}[${partition}]@${first.offset} (attempt ${attempt}/${maxAttempts}): ${error.reason}`);
+            for (const span of spans) end(span, failure);
+            throw failure;
+          }
           // Still failing after bounded retries: dead-letter those events and go on.
           for (const event of error.failed) {
             await deadLetter(

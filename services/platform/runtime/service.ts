@@ -14,6 +14,7 @@ import { createHttpServer } from '../http/server.ts';
 import { createHealth, type Health } from './health.ts';
 import { createClusterProbe } from './cluster-probe.ts';
 import { createLagMonitor, type ConsumedTopic } from './lag-monitor.ts';
+import { startTracing } from '../tracing/sdk.ts';
 
 export interface Component {
   name: string;
@@ -74,6 +75,9 @@ export async function startService<S, T>(definition: ServiceDefinition<S, T>, en
   const settings = definition.settings(reader);
   reader.check();
   const logger = createLogger(definition.name, config.logLevel);
+  // First, so every span below has a provider; last to stop, so the spans of stopping are flushed.
+  const tracing = startTracing(definition.name);
+  if (tracing.enabled) logger.info({ exporter: process.env.OTEL_TRACES_EXPORTER ?? 'otlp' }, 'tracing on');
   const topics = definition.topics(config.topicPrefix);
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: definition.name, security: config.kafka.security, logger, logLevel: env.KAFKAJS_LOG_LEVEL });
   const codec = await createCodec({ registryUrl: config.schemaRegistryUrl, writes: definition.writes(topics, settings) });
@@ -131,6 +135,7 @@ export async function startService<S, T>(definition: ServiceDefinition<S, T>, en
           logger.error({ component: component.name, error: (error as Error).message }, 'stop failed');
         }
       }
+      await tracing.shutdown().catch((error: unknown) => logger.warn({ error: (error as Error).message }, 'flushing spans failed'));
     },
   };
 }
