@@ -6,38 +6,56 @@
 // cannot be brought back for minutes makes the process not live.
 //
 // kafkajs's own restart is switched off (restartOnFailure): it calls start()
-// from a timer without catching, so a restart that meets GROUP_LOAD_IN_PROGRESS
-// while a coordinator moves became an unhandled rejection and killed the
-// process (seen in npm run test:cluster, rolling restart). Every crash comes
-// here instead.
+// from a timer and races whatever the application does meanwhile. Every
+// crash comes here instead, one replacement at a time, each step bounded.
 import { timeout, TimeoutStrategy } from 'cockatiel';
-import type { Consumer, ConsumerConfig, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerConfig } from 'kafkajs';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Health } from '../runtime/health.ts';
 
-export interface SupervisedConsumerOptions {
-  kafka: Kafka;
-  config: ConsumerConfig;
-  /** Listeners, connect, subscribe and run: everything a fresh consumer needs. */
-  setup(consumer: Consumer): Promise<void>;
-  logger: Logger;
-  metrics?: Metrics;
-  health?: Health;
+/** What the supervisor needs of a consumer (a kafkajs Consumer has it). */
+export type SupervisableConsumer = Pick<Consumer, 'on' | 'events' | 'disconnect'>;
+
+export interface SupervisorTiming {
+  /** First backoff before a replacement; it doubles per failed attempt up to `maxBackoffMs` (with ±20% jitter). */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /**
+   * A running consumer fetches (or heartbeats, inside a long batch) every few
+   * seconds. One that has done neither for this long has stopped without a
+   * crash event: it is replaced like a crashed one.
+   */
+  stalledAfterMs: number;
+  watchEveryMs: number;
+  /** How long a replaced consumer may take to leave, and a new one to join, before the attempt counts as failed. */
+  disconnectBoundMs: number;
+  launchBoundMs: number;
 }
+
+const TIMING: SupervisorTiming = { backoffMs: 1_000, maxBackoffMs: 30_000, stalledAfterMs: 90_000, watchEveryMs: 10_000, disconnectBoundMs: 30_000, launchBoundMs: 120_000 };
 
 /** Restarts in a row that may fail before the process is declared not live. */
 const MAX_FAILED_RESTARTS = 10;
-/**
- * A running consumer fetches (or heartbeats, inside a long batch) every few
- * seconds. One that has done neither for this long has stopped without a
- * crash event (kafkajs can lose a failed rejoin as an unhandled rejection while
- * coordinators move): it is replaced like a crashed one.
- */
-const STALLED_AFTER_MS = 90_000;
-/** How long a replaced consumer may take to leave, and a new one to join, before the attempt counts as failed. */
-const DISCONNECT_BOUND_MS = 30_000;
-const LAUNCH_BOUND_MS = 120_000;
+
+export interface SupervisedConsumerOptions<C extends SupervisableConsumer> {
+  kafka: { consumer(config: ConsumerConfig): C };
+  config: ConsumerConfig;
+  /** Listeners, connect, subscribe and run: everything a fresh consumer needs. */
+  setup(consumer: C): Promise<void>;
+  logger: Logger;
+  metrics?: Metrics;
+  health?: Pick<Health, 'fatal'>;
+  /** The defaults suit production; tests shorten them. */
+  timing?: Partial<SupervisorTiming>;
+}
+
+export interface SupervisedConsumer<C extends SupervisableConsumer = Consumer> {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** The consumer running now (replaced after a crash). */
+  current(): C | undefined;
+}
 
 /** `work`, or a TaskCancelledError once `ms` passed (the work itself goes on; nothing waits for it). */
 function bounded(work: Promise<void> | undefined, ms: number): Promise<void> {
@@ -46,17 +64,11 @@ function bounded(work: Promise<void> | undefined, ms: number): Promise<void> {
 
 class ConsumerCrashed extends Error {}
 
-export interface SupervisedConsumer {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** The consumer running now (replaced after a crash). */
-  current(): Consumer | undefined;
-}
-
-export function superviseConsumer(options: SupervisedConsumerOptions): SupervisedConsumer {
+export function superviseConsumer<C extends SupervisableConsumer>(options: SupervisedConsumerOptions<C>): SupervisedConsumer<C> {
   const { kafka, config, logger } = options;
+  const timing = { ...TIMING, ...options.timing };
   const groupId = config.groupId;
-  let consumer: Consumer | undefined;
+  let consumer: C | undefined;
   let stopping = false;
   let failedRestarts = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -96,11 +108,11 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
 
   function watch(): void {
     watchdog = setInterval(() => {
-      if (stopping || replacing || Date.now() - lastActivity < STALLED_AFTER_MS) return;
+      if (stopping || replacing || Date.now() - lastActivity < timing.stalledAfterMs) return;
       logger.warn({ groupId, silentForMs: Date.now() - lastActivity }, 'consumer stalled (no fetch or heartbeat); replacing it');
       options.metrics?.consumerCrashes.inc({ group: groupId, restarted: 'stalled' });
       scheduleRestart();
-    }, 10_000);
+    }, timing.watchEveryMs);
     watchdog.unref();
   }
 
@@ -108,7 +120,7 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
   function scheduleRestart(): void {
     if (replacing || stopping) return;
     replacing = true;
-    const delay = Math.min(30_000, 1_000 * 2 ** failedRestarts) * (0.8 + Math.random() * 0.4);
+    const delay = Math.min(timing.maxBackoffMs, timing.backoffMs * 2 ** failedRestarts) * (0.8 + Math.random() * 0.4);
     timer = setTimeout(() => void replace(), delay);
     timer.unref();
   }
@@ -119,9 +131,9 @@ export function superviseConsumer(options: SupervisedConsumerOptions): Supervise
     // A stalled consumer may never finish leaving (its batch in hand never
     // returns): give up on it after a bound. Its session then lapses, and its
     // partitions' next owner fences whatever it still tries to commit.
-    await bounded(consumer?.disconnect(), DISCONNECT_BOUND_MS).catch(() => {});
+    await bounded(consumer?.disconnect(), timing.disconnectBoundMs).catch(() => {});
     try {
-      await bounded(launch(), LAUNCH_BOUND_MS);
+      await bounded(launch(), timing.launchBoundMs);
       failedRestarts = 0;
       replacing = false;
       logger.info({ groupId }, 'consumer replaced');

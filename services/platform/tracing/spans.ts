@@ -17,6 +17,7 @@ import {
   ATTR_MESSAGING_OPERATION_TYPE,
   ATTR_MESSAGING_SYSTEM,
 } from '@opentelemetry/semantic-conventions/incubating';
+import { HEADER } from '../headers.ts';
 
 let enabled = false;
 export const tracer = trace.getTracer('commerce-core');
@@ -113,7 +114,7 @@ function consumeSpan(name: string, topic: string, partition: number, group: stri
         [ATTR_MESSAGING_OPERATION_TYPE]: 'process',
         [ATTR_MESSAGING_CONSUMER_GROUP_NAME]: group,
         [ATTR_MESSAGING_KAFKA_OFFSET]: Number(message.offset),
-        [ATTR_CORRELATION_ID]: text(message.headers?.ce_correlationid) ?? '',
+        [ATTR_CORRELATION_ID]: text(message.headers?.[HEADER.correlationId]) ?? '',
       }),
     },
     contextFrom(message.headers),
