@@ -8,42 +8,24 @@
 //    /api/v1/products/{id} under load from this process (autocannon), and in
 //    the same run a bare express route returning a constant, in its own
 //    process, as the baseline.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import autocannon from 'autocannon';
-import { HEADER, headerText } from '../services/platform/headers.ts';
-import { createKafka } from '../services/platform/kafka/client.ts';
-import { createLogger } from '../services/platform/logger.ts';
 import { freePort } from '../scripts/free-port.ts';
-import { runAuth } from '../scripts/local-auth.ts';
-import { startNodeProcess } from './processes.ts';
-import { freshNamespace, latencySummary, record, sleep } from './support.ts';
+import { startNodeProcess, startSystem } from './processes.ts';
+import { steadyCheckout, waitFor, waitForCatalogue } from './steady-checkout.ts';
+import { freshNamespace, record, sleep } from './support.ts';
+import { tracingCost, tracingSummary } from './tracing-cost.ts';
 
 const OFFERED_PER_SECOND = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 40);
 const CHECKOUT_SECONDS = Number(process.env.BENCH_CHECKOUT_SECONDS ?? 20);
 const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
 
-// The services check bearer tokens as in production; the benchmark is an administrator.
-const auth = runAuth('bench');
 let authorization = '';
 
 async function http(url: string, method = 'GET', body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(url, { method, headers: { authorization, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
   return { status: res.status, body: (await res.json().catch(() => undefined)) as any };
 }
-
-async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(200);
-  }
-}
-
-const startProcess = startNodeProcess;
 
 function load(url: string, seconds: number, requests?: autocannon.Request[]): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
@@ -58,24 +40,14 @@ const summarise = (r: autocannon.Result) => ({ requestsPerSecond: Math.round(r.r
 
 export async function checkoutBenchmark(): Promise<void> {
   const { prefix, config } = await freshNamespace('checkout');
-  const ports = { product: await freePort(), inventory: await freePort(), order: await freePort(), baseline: await freePort() };
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-checkout-'));
-  authorization = `Bearer ${await auth.tokenFor('admin')}`;
-  const env = {
-    ...auth.env,
-    TOPIC_PREFIX: prefix,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    PRODUCT_PORT: String(ports.product),
-    INVENTORY_PORT: String(ports.inventory),
-    ORDER_PORT: String(ports.order),
-  };
-  const children = ['inventory', 'product', 'order'].map((s) => startProcess(`services/${s}/main.ts`, env));
-  const baseline = startProcess('bench/baseline/bare-express.ts', { PORT: String(ports.baseline) });
-  const base = { product: `http://127.0.0.1:${ports.product}`, inventory: `http://127.0.0.1:${ports.inventory}`, order: `http://127.0.0.1:${ports.order}` };
+  const baselinePort = await freePort();
+  const system = await startSystem(prefix);
+  const baseline = startNodeProcess('bench/baseline/bare-express.ts', { PORT: String(baselinePort) });
+  const base = system.base;
+  authorization = `Bearer ${await system.token('admin')}`;
+  let systemStopped = false;
   try {
-    for (const [name, url] of Object.entries(base)) await waitFor(`${name} to be ready`, async () => (await http(`${url}/health/ready`)).status === 200);
-    await waitFor('the baseline route', async () => (await http(`http://127.0.0.1:${ports.baseline}/constant`)).status === 200);
+    await waitFor('the baseline route', async () => (await http(`http://127.0.0.1:${baselinePort}/constant`)).status === 200);
 
     console.log('[checkout] creating 50 products with 2 variants each');
     const variants: string[] = [];
@@ -95,83 +67,17 @@ export async function checkoutBenchmark(): Promise<void> {
       products.push(res.body.id);
       variants.push(...res.body.variants.map((v: { id: string }) => v.id));
     }
-    // Sellable everywhere: a probe order for every variant is accepted by the order service.
-    await waitFor('the order service to know the catalogue', async () => {
-      const res = await http(
-        `${base.order}/api/v1/orders`,
-        'POST',
-        { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(0, 50) },
-        { 'idempotency-key': crypto.randomUUID() },
-      );
-      const res2 = await http(
-        `${base.order}/api/v1/orders`,
-        'POST',
-        { customerId: 'probe', items: variants.map((variantId) => ({ variantId, quantity: 1 })).slice(50) },
-        { 'idempotency-key': crypto.randomUUID() },
-      );
-      return res.status === 202 && res2.status === 202;
-    });
+    await waitForCatalogue(http, base.order, variants);
 
     // Checkout at a steady offered load; confirmations observed on order.events.
-    const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'bench-observer', logger: createLogger('bench', 'error') });
-    const observer = kafka.consumer({ groupId: `${prefix}bench-observer-${crypto.randomUUID()}`, maxWaitTimeInMs: 10 });
-    const postedAt = new Map<string, number>();
-    const confirmedAt = new Map<string, number>();
-    const postLatency: number[] = [];
-    let joined = false;
-    observer.on(observer.events.GROUP_JOIN, () => (joined = true));
-    await observer.connect();
-    await observer.subscribe({ topic: `${prefix}order.events`, fromBeginning: false });
-    await observer.run({
-      eachMessage: async ({ message }) => {
-        if (headerText(message.headers, HEADER.type) === 'commerce.order.OrderConfirmed') {
-          const id = message.key?.toString();
-          if (id && !confirmedAt.has(id)) confirmedAt.set(id, Date.now());
-        }
-      },
-    });
-    while (!joined) await sleep(50);
-    await sleep(500);
     console.log(`[checkout] ${OFFERED_PER_SECOND} orders/s for ${CHECKOUT_SECONDS}s`);
-    const total = OFFERED_PER_SECOND * CHECKOUT_SECONDS;
-    const started = Date.now();
-    const inFlight: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) {
-      const due = started + (i * 1000) / OFFERED_PER_SECOND;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
-      const lines = 1 + (i % 3);
-      const items = Array.from({ length: lines }, (_, l) => ({ variantId: variants[(i * 7 + l * 13) % variants.length]!, quantity: 1 + (l % 2) }));
-      inFlight.push(
-        (async () => {
-          const t0 = Date.now();
-          const res = await http(`${base.order}/api/v1/orders`, 'POST', { customerId: `bench-${i % 200}`, items }, { 'idempotency-key': `bench-${i}` });
-          postLatency.push(Date.now() - t0);
-          if (res.status === 202) postedAt.set(res.body.orderId, t0);
-        })(),
-      );
-    }
-    await Promise.all(inFlight);
-    const offeredSeconds = (Date.now() - started) / 1000;
-    await waitFor('every order to be confirmed', async () => [...postedAt.keys()].every((id) => confirmedAt.has(id)), 120_000).catch(() => {});
-    await observer.disconnect();
-    const latencies = [...postedAt].flatMap(([id, t0]) => (confirmedAt.has(id) ? [confirmedAt.get(id)! - t0] : []));
-    const lastConfirmation = Math.max(...[...postedAt.keys()].map((id) => confirmedAt.get(id) ?? 0));
-    const checkout = {
-      offeredPerSecond: OFFERED_PER_SECOND,
-      orders: total,
-      accepted: postedAt.size,
-      confirmed: latencies.length,
-      confirmedPerSecond: Number((latencies.length / ((lastConfirmation - started) / 1000)).toFixed(1)),
-      offeredSeconds: Number(offeredSeconds.toFixed(1)),
-      postToConfirmed: latencySummary(latencies),
-      postResponse: latencySummary(postLatency),
-    };
+    const load_ = { http, variants, config, prefix, perSecond: OFFERED_PER_SECOND, seconds: CHECKOUT_SECONDS };
+    const checkout = await steadyCheckout({ ...load_, orderBase: base.order });
 
     // Query latency under load from this process, against a bare route as the baseline.
     const random = (list: string[]) => list[Math.floor(Math.random() * list.length)]!;
     console.log(`[checkout] query load: ${CONNECTIONS} connections, ${QUERY_SECONDS}s each`);
-    const bare = summarise(await load(`http://127.0.0.1:${ports.baseline}/constant`, QUERY_SECONDS));
+    const bare = summarise(await load(`http://127.0.0.1:${baselinePort}/constant`, QUERY_SECONDS));
     const inventory = summarise(await load(base.inventory, QUERY_SECONDS, [{ method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/v1/inventory/${random(variants)}` }) }]));
     const product = summarise(await load(base.product, QUERY_SECONDS, [{ method: 'GET', setupRequest: (r) => ({ ...r, path: `/api/v1/products/${random(products)}` }) }]));
     const queries = {
@@ -202,13 +108,24 @@ Queries under load from a second process (autocannon, ${CONNECTIONS} connections
 | GET /api/v1/inventory/{id} | ${inventory.requestsPerSecond} | ${inventory.p50Ms} ms | ${inventory.p99Ms} ms | ${queries.inventoryById.ratioToBaseline} |
 | GET /api/v1/products/{id} | ${product.requestsPerSecond} | ${product.p50Ms} ms | ${product.p99Ms} ms | ${queries.productById.ratioToBaseline} |
 `;
-    const file = record('checkout', { checkout, queries }, summary);
-    console.log(summary);
+    await system.stop();
+    systemStopped = true;
+    // What tracing costs: the same load on fresh starts of the three services, tracing off then on.
+    const tracing = await tracingCost({
+      prefix,
+      load: load_,
+      authorize: async (s) => {
+        authorization = `Bearer ${await s.token('admin')}`;
+      },
+    });
+
+    const file = record('checkout', { checkout, queries, tracing }, `${summary}\n${tracingSummary(tracing)}`);
+    console.log(`${summary}\n${tracingSummary(tracing)}`);
     console.log(`[checkout] recorded ${file}`);
   } finally {
-    for (const child of [...children, baseline]) child.kill('SIGTERM');
-    await sleep(3000);
-    for (const child of [...children, baseline]) if (child.exitCode === null) child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    baseline.kill('SIGTERM');
+    if (!systemStopped) await system.stop();
+    await sleep(1000);
+    if (baseline.exitCode === null) baseline.kill('SIGKILL');
   }
 }
