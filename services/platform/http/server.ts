@@ -180,7 +180,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.once('finish', () => duration(res.statusCode).observe(Number(process.hrtime.bigint() - started) / 1e9));
       next();
     };
-    const traced = requestSpan(r.method, r.path);
     const keyed = (req: Request, res: Response, next: NextFunction) => {
       res.locals.rateLimitKey = r.rateLimitKey?.(req);
       next();
@@ -203,7 +202,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (result instanceof Promise) return result.then((r) => answer(res, r));
       answer(res, result);
     };
-    table.push({ method: r.method, path: r.path, chain: [timed, traced, authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), respond] });
+    table.push({ method: r.method, path: r.path, chain: [timed, requestSpan(r.method, r.path), authenticate, ...(r.method === 'get' ? [] : [keyed, limitWrites]), respond] });
   }
   // Streams stay open: they are ended when the server stops, so that their
   // clients reconnect (elsewhere) instead of holding the stop for drainMs.
