@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import forge from 'node-forge';
 import { EmbeddedError, javaCommand } from './processes.ts';
 
 export interface Pki {
@@ -26,6 +27,34 @@ function keytool(args: string[]): string {
   const res = spawnSync(fs.existsSync(bin) ? bin : 'keytool', args, { encoding: 'utf8' });
   if (res.error || res.status !== 0) throw new EmbeddedError(`keytool ${args[0]} failed: ${(res.stderr || res.stdout || String(res.error)).trim()}`);
   return res.stdout;
+}
+
+/** The CA signs a certificate request: 825 days, for 127.0.0.1 and localhost, for these extended key usages. */
+function signWithCa(caStore: string, password: string, csr: string, out: string, extendedKeyUsage: string): void {
+  keytool([
+    '-gencert',
+    '-alias',
+    'ca',
+    '-infile',
+    csr,
+    '-outfile',
+    out,
+    '-rfc',
+    '-validity',
+    '825',
+    '-ext',
+    'SAN=ip:127.0.0.1,dns:localhost',
+    '-ext',
+    'KU=digitalSignature,keyEncipherment',
+    '-ext',
+    `EKU=${extendedKeyUsage}`,
+    '-keystore',
+    caStore,
+    '-storetype',
+    'PKCS12',
+    '-storepass',
+    password,
+  ]);
 }
 
 function layoutOf(dir: string): Omit<Pki, 'password'> {
@@ -73,25 +102,7 @@ export function ensurePki(dir: string, subject = 'broker'): Pki {
   keytool(['-exportcert', '-rfc', '-alias', 'ca', '-file', files.caPem, ...store(caStore)]);
   keytool(['-genkeypair', '-alias', 'broker', '-keyalg', 'RSA', '-keysize', '2048', '-validity', '825', '-dname', `CN=${subject}`, ...store(files.keystore)]);
   keytool(['-certreq', '-alias', 'broker', '-file', csr, ...store(files.keystore)]);
-  keytool([
-    '-gencert',
-    '-alias',
-    'ca',
-    '-infile',
-    csr,
-    '-outfile',
-    crt,
-    '-rfc',
-    '-validity',
-    '825',
-    '-ext',
-    'SAN=ip:127.0.0.1,dns:localhost',
-    '-ext',
-    'KU=digitalSignature,keyEncipherment',
-    '-ext',
-    'EKU=serverAuth,clientAuth',
-    ...store(caStore),
-  ]);
+  signWithCa(caStore, password, csr, crt, 'serverAuth,clientAuth');
   // The chain: the CA first, so the signed certificate can be attached to the key.
   keytool(['-importcert', '-noprompt', '-alias', 'ca', '-file', files.caPem, ...store(files.keystore)]);
   keytool(['-importcert', '-noprompt', '-alias', 'broker', '-file', crt, ...store(files.keystore)]);
@@ -122,53 +133,17 @@ export function ensureServerCertificate(pki: Pki, name: string): ServerCertifica
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const csr = path.join(pki.dir, `${name}.csr`);
   fs.writeFileSync(csr, certificateRequest(`commerce-core ${name}`, privateKey, publicKey));
-  keytool([
-    '-gencert',
-    '-alias',
-    'ca',
-    '-infile',
-    csr,
-    '-outfile',
-    certFile,
-    '-rfc',
-    '-validity',
-    '825',
-    '-ext',
-    'SAN=ip:127.0.0.1,dns:localhost',
-    '-ext',
-    'KU=digitalSignature,keyEncipherment',
-    '-ext',
-    'EKU=serverAuth',
-    '-keystore',
-    path.join(pki.dir, 'ca.p12'),
-    '-storetype',
-    'PKCS12',
-    '-storepass',
-    pki.password,
-  ]);
+  signWithCa(path.join(pki.dir, 'ca.p12'), pki.password, csr, certFile, 'serverAuth');
   fs.rmSync(csr);
   fs.writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   return { certFile, keyFile };
 }
 
-/** One DER element: tag, length (short or long form, up to 64 KiB), contents. */
-function der(tag: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  const n = body.length;
-  if (n > 0xffff) throw new Error('DER element too long');
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Buffer.concat([Buffer.from([tag, ...length]), body]);
-}
-
-/** A PKCS#10 request (RFC 2986) for CN=<commonName>, signed with SHA-256 and the RSA key: Node has no API for one. */
+/** A PKCS#10 request for CN=<commonName>, signed with SHA-256 (node-forge: Node has no API for one). */
 function certificateRequest(commonName: string, privateKey: crypto.KeyObject, publicKey: crypto.KeyObject): string {
-  const [SEQUENCE, SET, UTF8_STRING, BIT_STRING] = [0x30, 0x31, 0x0c, 0x03];
-  const commonNameOid = Buffer.from('0603550403', 'hex'); // 2.5.4.3
-  const sha256WithRsa = der(SEQUENCE, Buffer.from('06092a864886f70d01010b0500', 'hex')); // 1.2.840.113549.1.1.11, NULL
-  const subject = der(SEQUENCE, der(SET, der(SEQUENCE, commonNameOid, der(UTF8_STRING, Buffer.from(commonName)))));
-  const version = Buffer.from('020100', 'hex');
-  const noAttributes = Buffer.from('a000', 'hex');
-  const info = der(SEQUENCE, version, subject, publicKey.export({ type: 'spki', format: 'der' }), noAttributes);
-  const request = der(SEQUENCE, info, sha256WithRsa, der(BIT_STRING, Buffer.from([0]), crypto.sign('sha256', info, privateKey)));
-  return `-----BEGIN CERTIFICATE REQUEST-----\n${(request.toString('base64').match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+  const request = forge.pki.createCertificationRequest();
+  request.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  request.setSubject([{ name: 'commonName', value: commonName }]);
+  request.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(request);
 }
