@@ -16,10 +16,10 @@ import { down, up } from '../../scripts/embedded/stack.ts';
 import { loadConfig, type KafkaSecurity } from '../../services/platform/config.ts';
 import { createKafka } from '../../services/platform/kafka/client.ts';
 import { createLogger } from '../../services/platform/logger.ts';
-import { startChild, type ChildService } from '../support/child-service.ts';
+import { startChildSystem, type ChildSystem } from '../support/child-system.ts';
 import { isEmbedded, provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
-import { call, freePort } from '../support/http.ts';
+import { call } from '../support/http.ts';
 
 const secure = stacks.secure;
 
@@ -129,26 +129,16 @@ const described = (error: Error) => {
   });
 
   describe('the three services, each as its own principal', () => {
-    const children: ChildService[] = [];
-    const base = { product: '', inventory: '', order: '' };
+    let system: ChildSystem;
+    let base: ChildSystem['base'];
 
     before(async () => {
-      const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
-      for (const name of ['product', 'inventory', 'order'] as const) base[name] = `http://127.0.0.1:${ports[name]}`;
-      const common = {
-        TOPIC_PREFIX: env.prefix,
-        PRODUCT_PORT: String(ports.product),
-        INVENTORY_PORT: String(ports.inventory),
-        ORDER_PORT: String(ports.order),
-        DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'secure-')),
-      };
-      for (const name of ['inventory', 'product', 'order'] as const) {
-        children.push(startChild(`services/${name}/main.ts`, { ...common, ...secureClientEnv(name) }, `secure-${name}`));
-      }
-      for (const url of Object.values(base)) await eventually(async () => expect((await call(url, 'GET', '/health/ready')).status).to.equal(200), 120_000);
+      const common = { TOPIC_PREFIX: env.prefix, DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'secure-')) };
+      system = await startChildSystem('secure', common, { envFor: secureClientEnv, readyWithinMs: 120_000 });
+      base = system.base;
     });
     after(async () => {
-      await Promise.all(children.map((c) => c.kill('SIGTERM')));
+      await system?.stop();
     });
 
     it('creates a product, reserves stock and confirms an order, writing no password to the logs', async () => {
@@ -166,7 +156,7 @@ const described = (error: Error) => {
       await eventually(async () => expect((await call(base.inventory, 'GET', `/api/v1/inventory/${variantId}`)).body.availableQuantity).to.equal(3), 30_000);
 
       const passwords = Object.values(credentials());
-      for (const child of children) {
+      for (const child of Object.values(system.services)) {
         expect(child.output()).to.not.match(/authorization failed|not authorized/i);
         for (const password of passwords) expect(child.output()).to.not.contain(password);
       }

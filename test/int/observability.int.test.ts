@@ -4,6 +4,7 @@
 // in the structured logs of all three services.
 import { expect } from 'chai';
 import { startChild, type ChildService } from '../support/child-service.ts';
+import { startChildSystem, type ChildSystem } from '../support/child-system.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { call, freePort } from '../support/http.ts';
@@ -39,24 +40,18 @@ describe('metrics, health and correlated logs (three services as processes)', fu
   this.timeout(240_000);
   let env: TestEnvironment;
   const children: ChildService[] = [];
-  const base = { product: '', inventory: '', order: '' };
-  let services: Record<'product' | 'inventory' | 'order', ChildService>;
+  let system: ChildSystem;
+  let base: ChildSystem['base'];
+  let services: ChildSystem['services'];
 
   before(async () => {
     env = await provision('observe');
-    const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
-    for (const name of ['product', 'inventory', 'order'] as const) base[name] = `http://127.0.0.1:${ports[name]}`;
     // Writes wait for their outcome as long as the test does: every answer here is a decided one, never 202.
-    const common = { TOPIC_PREFIX: env.prefix, PRODUCT_PORT: String(ports.product), INVENTORY_PORT: String(ports.inventory), ORDER_PORT: String(ports.order), COMMAND_TIMEOUT_MS: '60000' };
-    services = {
-      inventory: startChild('services/inventory/main.ts', common, 'observe-inventory'),
-      product: startChild('services/product/main.ts', common, 'observe-product'),
-      order: startChild('services/order/main.ts', common, 'observe-order'),
-    };
-    children.push(...Object.values(services));
-    for (const url of Object.values(base)) await eventually(async () => expect((await call(url, 'GET', '/health/ready')).status).to.equal(200), 90_000);
+    system = await startChildSystem('observe', { TOPIC_PREFIX: env.prefix, COMMAND_TIMEOUT_MS: '60000' });
+    ({ base, services } = system);
   });
   after(async () => {
+    await system?.stop();
     await Promise.all(children.map((c) => c.kill('SIGTERM')));
     await env.close();
   });

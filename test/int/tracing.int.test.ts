@@ -4,10 +4,10 @@
 // parented on the storefront's own traceparent.
 import crypto from 'node:crypto';
 import { expect } from 'chai';
-import { startChild, type ChildService } from '../support/child-service.ts';
+import { startChildSystem, type ChildSystem } from '../support/child-system.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
-import { call, freePort } from '../support/http.ts';
+import { call } from '../support/http.ts';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.ts';
 
 const SERVER = 2;
@@ -18,30 +18,24 @@ describe('distributed tracing (three services as processes, OTLP to an in-memory
   this.timeout(240_000);
   let env: TestEnvironment;
   let receiver: OtlpReceiver;
-  const children: ChildService[] = [];
-  const base = { product: '', inventory: '', order: '' };
+  let system: ChildSystem;
+  let base: ChildSystem['base'];
 
   before(async () => {
     receiver = await startOtlpReceiver();
     env = await provision('tracing');
-    const ports = { product: await freePort(), inventory: await freePort(), order: await freePort() };
-    for (const name of ['product', 'inventory', 'order'] as const) base[name] = `http://127.0.0.1:${ports[name]}`;
-    const common = {
+    system = await startChildSystem('tracing', {
       TOPIC_PREFIX: env.prefix,
-      PRODUCT_PORT: String(ports.product),
-      INVENTORY_PORT: String(ports.inventory),
-      ORDER_PORT: String(ports.order),
       COMMAND_TIMEOUT_MS: '60000',
       // Only the standard variables: endpoint, protocol, and a short export delay so the test need not wait 5 s.
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
-    };
-    for (const name of ['inventory', 'product', 'order'] as const) children.push(startChild(`services/${name}/main.ts`, common, `tracing-${name}`));
-    for (const url of Object.values(base)) await eventually(async () => expect((await call(url, 'GET', '/health/ready')).status).to.equal(200), 90_000);
+    });
+    base = system.base;
   });
   after(async () => {
-    await Promise.all(children.map((c) => c.kill('SIGTERM')));
+    await system?.stop();
     await env?.close();
     await receiver?.close();
   });

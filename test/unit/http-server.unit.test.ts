@@ -4,9 +4,8 @@ import { Type } from '@sinclair/typebox';
 import { expect } from 'chai';
 import { notFound } from '../../services/platform/http/errors.ts';
 import { route } from '../../services/platform/http/route.ts';
-import { createHttpServer, type HttpServer } from '../../services/platform/http/server.ts';
-import { createLogger } from '../../services/platform/logger.ts';
-import { createMetrics } from '../../services/platform/metrics.ts';
+import type { HttpServer } from '../../services/platform/http/server.ts';
+import { unitServer } from '../support/unit-server.ts';
 
 const Id = Type.String({ pattern: '^[a-z0-9-]{1,20}$' });
 
@@ -15,12 +14,7 @@ describe('HTTP server', () => {
   let base: string;
 
   before(async () => {
-    server = createHttpServer({
-      service: 'unit',
-      port: 0,
-      logger: createLogger('unit', 'silent'),
-      metrics: createMetrics('unit'),
-      readiness: () => ({ ready: true, reasons: [] }),
+    server = unitServer({
       routes: [
         route({
           method: 'get',

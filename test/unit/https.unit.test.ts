@@ -11,9 +11,9 @@ import { localDir } from '../../scripts/embedded/layout.ts';
 import { ensurePki, ensureServerCertificate, type Pki, type ServerCertificate } from '../../scripts/embedded/pki.ts';
 import { loadConfig } from '../../services/platform/config.ts';
 import { route } from '../../services/platform/http/route.ts';
-import { createHttpServer, type HttpServer } from '../../services/platform/http/server.ts';
+import type { HttpServer } from '../../services/platform/http/server.ts';
+import { unitServer } from '../support/unit-server.ts';
 import { createLogger } from '../../services/platform/logger.ts';
-import { createMetrics } from '../../services/platform/metrics.ts';
 import { createInventoryClient } from '../../services/product/inventory-client.ts';
 
 /** Why a request failed: the TLS or socket error fetch keeps as its cause. */
@@ -41,12 +41,7 @@ describe('HTTPS', function () {
     trusted = ensurePki(path.join(dir, 'trusted'), 'https-test');
     other = ensurePki(path.join(dir, 'other'), 'impostor');
     certificate = ensureServerCertificate(trusted, 'server');
-    server = createHttpServer({
-      service: 'unit',
-      port: 0,
-      logger: createLogger('unit', 'silent'),
-      metrics: createMetrics('unit'),
-      readiness: () => ({ ready: true, reasons: [] }),
+    server = unitServer({
       tls: certificate,
       routes: [
         route({

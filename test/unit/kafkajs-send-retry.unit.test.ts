@@ -58,6 +58,35 @@ async function retryAtOnce(fn: (bail: (e: Error) => never, n: number, t: number)
   }
 }
 
+type TopicData = Parameters<Broker['produce']>[0]['topicData'];
+
+/** A broker's answer acknowledging every partition of a produce request. */
+const acknowledged = (topicData: TopicData) => ({
+  topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })),
+});
+
+/** What sendMessages asks of the cluster: each partition's leader (asked anew on every lookup) and the broker for a node. */
+function fakeCluster(leaderOf: (topic: string, partition: number) => number, findBroker: (nodeId: number) => Broker) {
+  return {
+    refreshMetadataIfNecessary: async () => {},
+    refreshMetadata: async () => {},
+    addMultipleTargetTopics: async () => {},
+    isConnected: () => true,
+    findTopicPartitionMetadata: (topic: string) => [0, 1].map((partitionId) => ({ partitionId, leader: leaderOf(topic, partitionId) })),
+    findLeaderForPartitions: (topic: string, partitions: string[]) => {
+      const result: Record<number, number[]> = {};
+      for (const p of partitions.map(Number)) (result[leaderOf(topic, p)] ??= []).push(p);
+      return result;
+    },
+    findBroker: async ({ nodeId }: { nodeId: number | string }) => findBroker(Number(nodeId)),
+  };
+}
+
+function sendMessages(cluster: ReturnType<typeof fakeCluster>, partitioner: (args: { message: { partition?: number } }) => number) {
+  const { sequences, eosManager } = fakeEosManager();
+  return { sequences, send: createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner, eosManager, retrier: retryAtOnce }) };
+}
+
 describe('kafkajs send retried after a leader moved (patched)', () => {
   it('sends the moved partition to the broker that already answered, and nothing twice', async () => {
     // Given partition 0 led by broker 1 and partition 1 by broker 2; broker 2 fails once, then partition 1 moves to broker 1.
@@ -75,32 +104,18 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
           leaders.set(1, 1);
           throw notLeader();
         }
-        return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+        return acknowledged(topicData);
       },
     });
     const brokers = new Map([
       [1, broker(1)],
       [2, broker(2)],
     ]);
-    const cluster = {
-      refreshMetadataIfNecessary: async () => {},
-      refreshMetadata: async () => {},
-      addMultipleTargetTopics: async () => {},
-      isConnected: () => true,
-      findTopicPartitionMetadata: () => [
-        { partitionId: 0, leader: leaders.get(0) },
-        { partitionId: 1, leader: leaders.get(1) },
-      ],
-      findLeaderForPartitions: (_topic: string, partitions: string[]) => {
-        const result: Record<number, number[]> = {};
-        for (const p of partitions.map(Number)) (result[leaders.get(p)!] ??= []).push(p);
-        return result;
-      },
-      findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId))!,
-    };
-    const { sequences, eosManager } = fakeEosManager();
-    const partitioner = ({ message }: { message: { partition: number } }) => message.partition;
-    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner, eosManager, retrier: retryAtOnce });
+    const cluster = fakeCluster(
+      (_topic, partition) => leaders.get(partition)!,
+      (nodeId) => brokers.get(nodeId)!,
+    );
+    const { sequences, send } = sendMessages(cluster, ({ message }) => message.partition!);
 
     // When one send carries a record for each partition
     const acks = await send({
@@ -136,26 +151,16 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
       nodeId: 1,
       async produce({ topicData }) {
         for (const t of topicData) for (const p of t.partitions) sent.push({ topic: t.topic, partition: p.partition, firstSequence: (p as { firstSequence?: number }).firstSequence ?? -1 });
-        return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+        return acknowledged(topicData);
       },
     });
-    const cluster = {
-      refreshMetadataIfNecessary: async () => {},
-      refreshMetadata: async () => {},
-      addMultipleTargetTopics: async () => {},
-      isConnected: () => true,
-      findTopicPartitionMetadata: () => [{ partitionId: 0, leader: 1 }],
-      findLeaderForPartitions: () => ({ 1: [0] }),
-      findBroker: async () => fresh(),
-    };
-    const { eosManager } = fakeEosManager();
-    const send = createSendMessages({
-      logger: { debug() {}, error() {} },
-      cluster,
-      partitioner: () => 0,
-      eosManager,
-      retrier: retryAtOnce,
-    });
+    const { send } = sendMessages(
+      fakeCluster(
+        () => 1,
+        () => fresh(),
+      ),
+      () => 0,
+    );
 
     // When one send carries a record for each topic
     await send({
@@ -188,24 +193,20 @@ describe('kafkajs send retried after a leader moved (patched)', () => {
           throw notLeader();
         }
         if (nodeId === 1) await new Promise((resolve) => setTimeout(resolve, 30));
-        return { topics: topicData.map((t) => ({ topicName: t.topic, partitions: t.partitions.map((p) => ({ partition: p.partition, errorCode: 0, baseOffset: '0' })) })) };
+        return acknowledged(topicData);
       },
     });
     const brokers = new Map([
       [1, broker(1)],
       [2, broker(2)],
     ]);
-    const cluster = {
-      refreshMetadataIfNecessary: async () => {},
-      refreshMetadata: async () => {},
-      addMultipleTargetTopics: async () => {},
-      isConnected: () => true,
-      findTopicPartitionMetadata: (topic: string) => [{ partitionId: 0, leader: topic === 'events' ? 1 : 2 }],
-      findLeaderForPartitions: (topic: string, partitions: string[]) => (partitions.length ? { [topic === 'events' ? 1 : 2]: partitions.map(Number) } : {}),
-      findBroker: async ({ nodeId }: { nodeId: number | string }) => brokers.get(Number(nodeId))!,
-    };
-    const { eosManager } = fakeEosManager();
-    const send = createSendMessages({ logger: { debug() {}, error() {} }, cluster, partitioner: () => 0, eosManager, retrier: retryAtOnce });
+    const { send } = sendMessages(
+      fakeCluster(
+        (topic) => (topic === 'events' ? 1 : 2),
+        (nodeId) => brokers.get(nodeId)!,
+      ),
+      () => 0,
+    );
 
     // When one send carries a record for each topic
     await send({

@@ -8,10 +8,9 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { expect } from 'chai';
 import type { KafkaMessage } from 'kafkajs';
 import { route } from '../../services/platform/http/route.ts';
-import { createHttpServer, type HttpServer } from '../../services/platform/http/server.ts';
+import type { HttpServer } from '../../services/platform/http/server.ts';
+import { unitServer } from '../support/unit-server.ts';
 import { causedBy, fromHeaders, toHeaders, type MessageMetadata } from '../../services/platform/headers.ts';
-import { createLogger } from '../../services/platform/logger.ts';
-import { createMetrics } from '../../services/platform/metrics.ts';
 import { tracingConfigured } from '../../services/platform/tracing/sdk.ts';
 import { consumeSpans, end, inCommitSpan, inProduceSpan, setTracingEnabled, startApplySpans, traceOf, type TraceContext } from '../../services/platform/tracing/spans.ts';
 
@@ -68,12 +67,7 @@ describe('tracing', () => {
 
     before(async () => {
       setTracingEnabled(true);
-      server = createHttpServer({
-        service: 'unit',
-        port: 0,
-        logger: createLogger('unit', 'silent'),
-        metrics: createMetrics('unit'),
-        readiness: () => ({ ready: true, reasons: [] }),
+      server = unitServer({
         routes: [
           route({
             method: 'post',
