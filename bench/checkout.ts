@@ -11,8 +11,8 @@
 import autocannon from 'autocannon';
 import { freePort } from '../scripts/free-port.ts';
 import { startNodeProcess, startSystem } from './processes.ts';
-import { steadyCheckout, waitFor, waitForCatalogue } from './steady-checkout.ts';
-import { freshNamespace, record, sleep } from './support.ts';
+import { steadyCheckout, waitForCatalogue } from './steady-checkout.ts';
+import { freshNamespace, record, sleep, waitFor } from './support.ts';
 import { tracingCost, tracingSummary } from './tracing-cost.ts';
 
 const OFFERED_PER_SECOND = Number(process.env.BENCH_ORDERS_PER_SECOND ?? 40);

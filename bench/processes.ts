@@ -9,7 +9,7 @@ import path from 'node:path';
 import { runningPid } from '../scripts/embedded/processes.ts';
 import { freePort } from '../scripts/free-port.ts';
 import { runAuth } from '../scripts/local-auth.ts';
-import { sleep } from './support.ts';
+import { sleep, waitFor } from './support.ts';
 
 export const SERVICE_NAMES = ['inventory', 'product', 'order'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -28,14 +28,8 @@ export function startNodeProcess(entry: string, env: NodeJS.ProcessEnv): ChildPr
   return spawn(process.execPath, [...profile, '--import', 'tsx', entry], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-async function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await fetch(`${url}/health/ready`).catch(() => undefined);
-    if (res?.status === 200) return;
-    if (Date.now() > deadline) throw new Error(`${url} was not ready within ${timeoutMs / 1000}s`);
-    await sleep(200);
-  }
+function waitReady(url: string, timeoutMs = 120_000): Promise<void> {
+  return waitFor(`${url} to be ready`, async () => (await fetch(`${url}/health/ready`)).status === 200, timeoutMs);
 }
 
 export async function startSystem(prefix: string, env: Record<string, string> = {}): Promise<RunningSystem> {

@@ -7,17 +7,9 @@ import type { PlatformConfig } from '../services/platform/config.ts';
 import { HEADER, headerText } from '../services/platform/headers.ts';
 import { createKafka } from '../services/platform/kafka/client.ts';
 import { createLogger } from '../services/platform/logger.ts';
-import { latencySummary, sleep } from './support.ts';
+import { latencySummary, sleep, waitFor } from './support.ts';
 
 export type Http = (url: string, method?: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any }>;
-
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 /** Until the order service accepts an order for every variant (its catalogue copy is complete). */
 export function waitForCatalogue(http: Http, orderBase: string, variants: string[]) {

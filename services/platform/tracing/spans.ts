@@ -57,12 +57,12 @@ function text(value: unknown): string | undefined {
   return typeof first === 'string' ? first : Buffer.isBuffer(first) ? first.toString() : undefined;
 }
 
-export function kafkaAttributes(topic: string, partition: number, extra: Attributes = {}): Attributes {
+function kafkaAttributes(topic: string, partition: number, extra: Attributes = {}): Attributes {
   return { [ATTR_MESSAGING_SYSTEM]: 'kafka', [ATTR_MESSAGING_DESTINATION_NAME]: topic, [ATTR_MESSAGING_DESTINATION_PARTITION_ID]: String(partition), ...extra };
 }
 
 /** Runs `work` in a new span (child of `parent`, or of the active span); the span ends with its outcome. */
-export async function inSpan<T>(name: string, options: { kind?: SpanKind; attributes?: Attributes; parent?: Context; links?: Link[] }, work: (span?: Span) => Promise<T>): Promise<T> {
+async function inSpan<T>(name: string, options: { kind?: SpanKind; attributes?: Attributes; parent?: Context; links?: Link[] }, work: (span?: Span) => Promise<T>): Promise<T> {
   if (!enabled) return work();
   const span = tracer.startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links }, options.parent ?? context.active());
   try {
@@ -74,12 +74,6 @@ export async function inSpan<T>(name: string, options: { kind?: SpanKind; attrib
   } finally {
     span.end();
   }
-}
-
-/** Starts a span the caller ends (with `end`): for work that outlives one call, like a message until its transaction commits. */
-export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent: Context }): Span | undefined {
-  if (!enabled) return undefined;
-  return tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent);
 }
 
 export function end(span: Span | undefined, error?: unknown): void {
@@ -179,12 +173,14 @@ export function startApplySpans(projection: string, topic: string, partition: nu
 
 /** A chunk's transaction (its records, its offsets, the commit) as one span, under the first message's span and linked to all. */
 export function inCommitSpan<T>(topic: string, partition: number, consumed: ConsumedSpans<unknown>, records: number, work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work(); // before the name and attributes: this runs once per transaction
   const attributes = kafkaAttributes(topic, partition, { [ATTR_MESSAGING_BATCH_MESSAGE_COUNT]: consumed.spans.length, 'commerce.records_written': records });
   return inSpan(`commit ${topic}`, { parent: consumed.parent, links: consumed.links, attributes }, work);
 }
 
 /** Sends inside a PRODUCER span, so the headers `work` stamps (traceOf()) name it as the parent of whoever consumes. */
 export function inProduceSpan<T>(topic: string, correlationId: string | undefined, work: () => Promise<T>): Promise<T> {
+  if (!enabled) return work(); // before the name and attributes: this runs once per command sent
   return inSpan(
     `send ${topic}`,
     {
@@ -199,5 +195,3 @@ export function inProduceSpan<T>(topic: string, correlationId: string | undefine
     work,
   );
 }
-
-export { SpanKind };
