@@ -8,13 +8,12 @@ import { inventoryService } from '../../services/inventory/main.ts';
 import type { StockEvent } from '../../services/inventory/http/live.ts';
 import type { OrderStatusEvent } from '../../services/order/http/live.ts';
 import { orderService } from '../../services/order/main.ts';
-import { productService } from '../../services/product/main.ts';
 import { adminToken, testAuth } from '../support/auth.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { call } from '../support/http.ts';
 import { startInProcess, type StartedService } from '../support/services.ts';
-import { createSellable, placeOrder, settle, type System } from '../support/system.ts';
+import { createSellable, placeOrder, settle, startSystem, type System } from '../support/system.ts';
 
 interface Received<T> {
   id: string;
@@ -69,20 +68,8 @@ describe('live updates over server-sent events (real broker, EventSource)', func
     env = await provision('live-updates');
     // Inventory's processor runs apart from its API, so that a test can hold
     // an order's saga PENDING by stopping it.
-    const inventory = await startInProcess(inventoryService, env.prefix, { SERVICE_ROLES: 'api' });
+    system = await startSystem(env.prefix, {}, { inventory: { SERVICE_ROLES: 'api' }, order: { ORDER_SAGA_TIMEOUT_MS: '120000' } });
     await startInventoryProcessor();
-    const product = await startInProcess(productService, env.prefix, { INVENTORY_URL: inventory.base });
-    const order = await startInProcess(orderService, env.prefix, { ORDER_SAGA_TIMEOUT_MS: '120000' });
-    system = {
-      inventory,
-      product,
-      order,
-      stop: async () => {
-        await order.stop();
-        await product.stop();
-        await inventory.stop();
-      },
-    };
   });
   afterEach(() => {
     for (const s of sources.splice(0)) s.close();

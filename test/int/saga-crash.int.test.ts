@@ -2,15 +2,11 @@
 // SIGKILL in the middle of many sagas and restarted: every saga completes or
 // compensates, and no reserved unit is left behind.
 import { expect } from 'chai';
-import { inventoryService } from '../../services/inventory/main.ts';
-import { orderService } from '../../services/order/main.ts';
-import { productService } from '../../services/product/main.ts';
 import { provision, type TestEnvironment } from '../support/environment.ts';
 import { eventually } from '../support/eventually.ts';
 import { call } from '../support/http.ts';
 import { startChild, type ChildService } from '../support/child-service.ts';
-import { startInProcess } from '../support/services.ts';
-import { createSellable, placeOrder, settle, stock, type System } from '../support/system.ts';
+import { createSellable, placeOrder, settle, startSystem, stock, type System } from '../support/system.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,19 +23,7 @@ describe('checkout sagas survive the order processor being killed', function () 
 
   before(async () => {
     env = await provision('saga-crash');
-    const inventory = await startInProcess(inventoryService, env.prefix);
-    const product = await startInProcess(productService, env.prefix, { INVENTORY_URL: inventory.base });
-    const order = await startInProcess(orderService, env.prefix, { SERVICE_ROLES: 'api' });
-    system = {
-      inventory,
-      product,
-      order,
-      stop: async () => {
-        await order.stop();
-        await product.stop();
-        await inventory.stop();
-      },
-    };
+    system = await startSystem(env.prefix, {}, { order: { SERVICE_ROLES: 'api' } });
   });
   after(async () => {
     await Promise.all(children.map((c) => c.kill('SIGKILL')));

@@ -17,10 +17,11 @@ export interface System {
   stop(): Promise<void>;
 }
 
-export async function startSystem(prefix: string, env: Record<string, string> = {}): Promise<System> {
-  const inventory = await startInProcess(inventoryService, prefix, env);
-  const product = await startInProcess(productService, prefix, { INVENTORY_URL: inventory.base, ...env });
-  const order = await startInProcess(orderService, prefix, env);
+/** `env` goes to every service, `perService` to one (e.g. its SERVICE_ROLES). */
+export async function startSystem(prefix: string, env: Record<string, string> = {}, perService: Partial<Record<'inventory' | 'product' | 'order', Record<string, string>>> = {}): Promise<System> {
+  const inventory = await startInProcess(inventoryService, prefix, { ...env, ...perService.inventory });
+  const product = await startInProcess(productService, prefix, { INVENTORY_URL: inventory.base, ...env, ...perService.product });
+  const order = await startInProcess(orderService, prefix, { ...env, ...perService.order });
   return {
     product,
     inventory,
